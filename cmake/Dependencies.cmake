@@ -1,0 +1,10 @@
+# Every dependency is a Debian package found here; nothing is vendored or downloaded.
+# scripts/setup installs the packages. Each target links only what it needs.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(BDWGC REQUIRED IMPORTED_TARGET bdw-gc)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(Threads REQUIRED)
+if(VVM_BUILD_TESTS)
+  find_package(Catch2 2.13 REQUIRED)
+endif()

@@ -1,0 +1,148 @@
+// `vvm run FILE [ARGS...]`. Today vvm runs VP assembly (.vp); typing by magic bytes and
+// VMlets arrive with the VMlet issue.
+#include "cmd/RunCommand.h"
+
+#include "cmd/ExitStatus.h"
+#include "core/interp/Interpreter.h"
+#include "core/interp/Runtime.h"
+#include "core/interp/Thread.h"
+#include "core/ir/Module.h"
+#include "core/text/Assembler.h"
+#include "gc/Heap.h"
+#include "vos/Host.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+
+namespace vvm::cmd {
+namespace {
+
+constexpr size_t kMaxProgramBytes = 64u << 20;
+
+bool endsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+/// Prints an uncaught exception as a VP walkback.
+void printUncaught(core::Thread& t, const std::string& file) {
+  core::Object* exc = t.pending;
+  std::string what = exc->shape->name;
+  if (exc->shape->isSubshapeOf(t.rt.errorShape())) {
+    core::Object* msg = core::slotsOf(exc)[0].ref;
+    if (msg) what += ": " + core::Runtime::stringText(msg);
+  }
+  std::string out = fmt::format("vvm: uncaught {}\n", what);
+  for (const auto& e : t.trace()) out += fmt::format("    at {} ({}:{})\n", e.method->name, file, e.line);
+  if (t.traceOmitted()) out += fmt::format("    ... {} more frames\n", t.traceOmitted());
+  std::fputs(out.c_str(), stderr);
+}
+
+void printGcStats(double seconds) {
+  gc::Stats s = gc::stats();
+  std::fprintf(stderr,
+               "gc: %llu collections, heap %.1f MiB (%.1f MiB free), %.1f MiB allocated, %llu ms collecting, "
+               "%.3f s total\n",
+               static_cast<unsigned long long>(s.collections), s.heapBytes / 1048576.0, s.freeBytes / 1048576.0,
+               s.bytesAllocated / 1048576.0, static_cast<unsigned long long>(s.gcMillis), seconds);
+}
+
+int listPrimitives(core::Runtime& rt) {
+  for (const core::Primitive* p : rt.primitives().all()) {
+    std::string params;
+    for (core::Kind k : p->sig.params) params += (params.empty() ? "" : " ") + std::string(core::kindName(k));
+    vos::writeOut(fmt::format("{:<14} ({}) {:<5} {}\n", p->name, params, core::kindName(p->sig.ret), p->doc));
+  }
+  vos::flushOut();
+  return 0;
+}
+
+} // namespace
+
+CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
+  CLI::App* run = app.add_subcommand("run", "Run a program: vvm run FILE [ARGS...]");
+  run->add_option("file", o.file, "Program to run (VP assembly: .vp)");
+  run->add_option("args", o.args, "Arguments passed to the program");
+  run->add_option("--max-heap", o.maxHeap, "Heap limit (e.g. 64m, 2g); exhausting it raises OutOfMemoryError")
+      ->transform(CLI::AsSizeValue(false));
+  run->add_option("--max-stack-depth", o.maxStackDepth, "VP call depth limit; beyond it StackOverflowError")
+      ->check(CLI::Range(16u, 10000000u));
+  run->add_flag("--gc-stats", o.gcStats, "Print collections, heap size and time spent collecting at exit");
+  run->add_flag("--dump-vp", o.dumpVp, "Print the program's verified VP IR (as .vp text) to stderr");
+  run->add_flag("--list-primitives", o.listPrimitives, "List the primitives VP code can call, and exit");
+  // Everything after FILE belongs to the program, even if it looks like an option.
+  run->positionals_at_end(false);
+  run->prefix_command(true);
+  return run;
+}
+
+int runCommand(const RunOptions& o) {
+  auto started = std::chrono::steady_clock::now();
+  gc::init({.initialHeapBytes = 64u << 20, .maxHeapBytes = o.maxHeap});
+  core::RuntimeConfig config;
+  config.maxFrames = o.maxStackDepth;
+  core::Runtime rt(config);
+  vos::registerBasePrimitives(rt);
+  if (o.listPrimitives) return listPrimitives(rt);
+  if (o.file.empty()) {
+    std::fputs("vvm run: missing FILE (try: vvm run prog.vp)\n", stderr);
+    return static_cast<int>(Exit::Usage);
+  }
+
+  std::string error;
+  bool notFound = false;
+  auto text = vos::readFile(o.file, kMaxProgramBytes, error, notFound);
+  if (!text) {
+    std::fprintf(stderr, "vvm: %s: %s\n", o.file.c_str(), error.c_str());
+    return static_cast<int>(notFound ? Exit::NotFound : Exit::LoadFailed);
+  }
+  if (!endsWith(o.file, ".vp")) {
+    std::fprintf(stderr,
+                 "vvm: %s: no VMlet can run this file: this build runs VP assembly (.vp) only; "
+                 "language VMlets (Java, Smalltalk, ...) are not available yet\n",
+                 o.file.c_str());
+    return static_cast<int>(Exit::NotFound);
+  }
+
+  core::Module module(rt, o.file);
+  Diagnostics diags;
+  if (!core::assemble(*text, o.file, module, diags)) {
+    std::fputs(diags.format().c_str(), stderr);
+    return static_cast<int>(Exit::LoadFailed);
+  }
+  if (o.dumpVp) std::fputs(core::disassemble(module).c_str(), stderr);
+  core::Method* main = module.findMethod("main");
+  if (!main) {
+    std::fprintf(stderr, "%s: error: no method 'main' (define .method main () void)\n", o.file.c_str());
+    return static_cast<int>(Exit::LoadFailed);
+  }
+  if (!main->sig.params.empty() || (main->sig.ret != core::Kind::Void && main->sig.ret != core::Kind::I32)) {
+    std::fprintf(stderr, "%s:%u: error: 'main' must take no parameters and return void or i32\n", o.file.c_str(),
+                 main->line);
+    return static_cast<int>(Exit::LoadFailed);
+  }
+
+  vos::setArguments(o.args);
+  core::Thread thread(rt);
+  core::Value result{};
+  core::Status status = core::invoke(thread, main, nullptr, &result);
+  vos::flushOut();
+  int exitStatus = 0;
+  if (status == core::Status::Exception) {
+    if (thread.exiting) {
+      exitStatus = thread.exitStatus;
+    } else {
+      printUncaught(thread, o.file);
+      exitStatus = static_cast<int>(Exit::AppFailed);
+    }
+  } else if (main->sig.ret == core::Kind::I32) {
+    exitStatus = result.i32;
+  }
+  if (o.gcStats)
+    printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return exitStatus;
+}
+
+} // namespace vvm::cmd

@@ -1,0 +1,26 @@
+// `vvm run`: type the program, load it, run its entry point, report the outcome.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace vvm::cmd {
+
+struct RunOptions {
+  std::string file;
+  std::vector<std::string> args;
+  size_t maxHeap = 0;
+  uint32_t maxStackDepth = 100000;
+  bool gcStats = false;
+  bool dumpVp = false;
+  bool listPrimitives = false;
+};
+
+/// Declares `run` and its options on `app`.
+CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
+/// Runs it; returns the process exit status.
+int runCommand(const RunOptions& options);
+
+} // namespace vvm::cmd

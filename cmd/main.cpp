@@ -1,0 +1,121 @@
+// The `vvm` executable: CLI11 sub-commands, spdlog set-up, exit statuses. Wiring only.
+#include "cmd/ExitStatus.h"
+#include "cmd/RunCommand.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+
+namespace vvm::cmd {
+
+std::string exitStatusHelp() {
+  std::string out = "Exit status:\n";
+#define VVM_EXIT(Name, Code, Meaning) out += fmt::format("  {:>3}  {}\n", Code, Meaning);
+#include "cmd/ExitStatus.def"
+  out += "  An application's own exit(n) passes through unchanged.\n";
+  return out;
+}
+
+namespace {
+
+/// Sub-commands whose machinery arrives in later work: they exist, and say so plainly.
+struct Pending {
+  const char* name;
+  const char* summary;
+  const char* arrives;
+};
+constexpr Pending kPending[] = {
+    {"verify", "Verify a VMlet (.vml): syntax, rules, toolkits, signature", "the VMlet and security work"},
+    {"sign", "Sign a VMlet with an Ed25519 key", "the VMlet and security work"},
+    {"keygen", "Make an Ed25519 key pair for signing VMlets", "the VMlet and security work"},
+    {"console", "The console language: REPL, scripts, -e EXPR", "the console language"},
+    {"inspect", "Show a file's detected type and the VMlet that would run it", "application typing"},
+    {"vmlets", "List known VMlets", "the VMlet repository"},
+};
+
+void setUpLogging(int verbosity, bool quiet, const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("vvm");
+  logger->set_pattern("vvm: %^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::level::level_enum lvl = spdlog::level::warn;
+  if (verbosity == 1) lvl = spdlog::level::info;
+  if (verbosity == 2) lvl = spdlog::level::debug;
+  if (verbosity >= 3) lvl = spdlog::level::trace;
+  if (quiet) lvl = spdlog::level::err;
+  if (!level.empty()) lvl = spdlog::level::from_str(level);
+  spdlog::set_level(lvl);
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"vvm: a virtual virtual machine. One small core (the VP) runs the VM of any\n"
+               "bytecoded language, described by a VMlet.",
+               "vvm"};
+  app.footer(exitStatusHelp());
+  app.set_version_flag("--version", std::string("vvm ") + VVM_VERSION);
+  app.require_subcommand(0, 1);
+  int verbosity = 0;
+  bool quiet = false;
+  std::string logLevel;
+  app.add_flag("-v,--verbose", verbosity, "More diagnostics on stderr (repeat for more)");
+  app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+  app.add_option("--log-level", logLevel, "Diagnostics level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  RunOptions run;
+  CLI::App* runCmd = addRunCommand(app, run);
+  CLI::App* versionCmd = app.add_subcommand("version", "Print vvm's version and build configuration");
+  std::vector<CLI::App*> pending;
+  for (const Pending& p : kPending) {
+    CLI::App* sub = app.add_subcommand(p.name, std::string(p.summary) + " (not available yet)");
+    sub->allow_extras();
+    pending.push_back(sub);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(Exit::Usage);
+  }
+  setUpLogging(verbosity, quiet, logLevel);
+
+  if (runCmd->parsed()) {
+    // prefix_command leaves the program's own arguments in remaining().
+    for (auto& extra : runCmd->remaining()) run.args.push_back(extra);
+    return runCommand(run);
+  }
+  if (versionCmd->parsed()) {
+    std::printf("vvm %s\n", VVM_VERSION);
+#if VVM_COMPUTED_GOTO
+    std::printf("interpreter: direct-threaded (computed goto)\n");
+#else
+    std::printf("interpreter: switch dispatch\n");
+#endif
+    std::printf("jit: not available yet\n");
+    return 0;
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i]->parsed()) {
+      std::fprintf(stderr, "vvm %s: not available yet: it arrives with %s.\n", kPending[i].name, kPending[i].arrives);
+      return static_cast<int>(Exit::Usage);
+    }
+  }
+  std::fputs(app.help().c_str(), stdout);
+  return 0;
+}
+
+} // namespace
+} // namespace vvm::cmd
+
+int main(int argc, char** argv) {
+  try {
+    return vvm::cmd::main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vvm: internal error: %s\n", e.what());
+    return static_cast<int>(vvm::cmd::Exit::Internal);
+  }
+}

@@ -1,0 +1,75 @@
+// VP thread stacks and their registration as GC roots.
+#include "core/interp/Thread.h"
+
+#include "core/interp/Runtime.h"
+#include "core/support/Assert.h"
+#include "gc/Heap.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+
+namespace vvm::core {
+namespace {
+
+// Live threads, read by the collector's root pusher while the world is stopped, so it must not
+// take a lock: a fixed table of atomic slots.
+constexpr size_t kMaxThreads = 1024;
+std::atomic<Thread*> gThreads[kMaxThreads];
+
+void pushThreadRoots() {
+  for (auto& slot : gThreads) {
+    Thread* t = slot.load(std::memory_order_acquire);
+    if (t) gc::pushRange(t->stackBase, t->top());
+  }
+}
+
+} // namespace
+
+Thread::Thread(Runtime& runtime) : rt(runtime) {
+  const auto& cfg = rt.config();
+  // calloc of a large block maps zero pages lazily: untouched stack costs nothing.
+  stackBase = static_cast<Value*>(std::calloc(cfg.stackSlots, sizeof(Value)));
+  frameBase = static_cast<Frame*>(std::calloc(cfg.maxFrames + 2, sizeof(Frame)));
+  VVM_ASSERT(stackBase && frameBase);
+  stackEnd = stackBase + cfg.stackSlots;
+  frameEnd = frameBase + cfg.maxFrames + 1;
+  fp = frameBase;
+  fp->method = nullptr;
+  fp->locals = stackBase;
+  static std::once_flag once;
+  std::call_once(once, [] { gc::setRootPusher(pushThreadRoots); });
+  for (auto& slot : gThreads) {
+    Thread* expected = nullptr;
+    if (slot.compare_exchange_strong(expected, this)) return;
+  }
+  VVM_UNREACHABLE("more than 1024 VP threads");
+}
+
+Thread::~Thread() {
+  for (auto& slot : gThreads) {
+    Thread* expected = this;
+    if (slot.compare_exchange_strong(expected, nullptr)) break;
+  }
+  std::free(stackBase);
+  std::free(frameBase);
+}
+
+void Thread::throwObject(Object* exc) {
+  pending = exc;
+  if (exc == traceOf_ || exc == rt.exitToken()) return;
+  traceOf_ = exc;
+  trace_.clear();
+  traceOmitted_ = 0;
+  constexpr size_t kMaxTrace = 64;
+  for (Frame* f = fp; f > frameBase; --f) {
+    if (!f->method) continue;
+    if (trace_.size() == kMaxTrace) {
+      ++traceOmitted_;
+      continue;
+    }
+    trace_.push_back({f->method, f->method->lineAt(f->ip)});
+  }
+}
+
+} // namespace vvm::core

@@ -1,0 +1,95 @@
+// A method's VP code: the instruction stream with inline operands, typed locals, handler and
+// switch tables, the map back to source lines, and the interpreter's linked form.
+#pragma once
+
+#include "core/ir/Kinds.h"
+#include "core/ir/Opcode.h"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vvm::core {
+
+struct Shape;
+class Module;
+
+/// Parameter kinds and return kind.
+struct Signature {
+  std::vector<Kind> params;
+  Kind ret = Kind::Void;
+  bool operator==(const Signature&) const = default;
+};
+
+/// One IR instruction. Operand words a and b are interpreted per OperandKind: immediates (floats
+/// as their bit patterns), local indices, label = instruction index, pointers to Method, Shape,
+/// static cell, string object or primitive, and for fields/vslots (shape, slot index).
+struct Insn {
+  Op op = Op::Nop;
+  uint16_t col = 0;  ///< source column, for diagnostics
+  uint32_t line = 0; ///< source line (.vp line or the language's own line number)
+  int64_t a = 0;
+  int64_t b = 0;
+};
+
+/// A protected range [start, end) of instruction indices and its handler. A catch handler
+/// matches exceptions that are instances of `shape` (null: any exception); a cleanup handler
+/// runs for every unwind through the range and ends with `resume`.
+struct Handler {
+  uint32_t start = 0;
+  uint32_t end = 0;
+  uint32_t target = 0;
+  const Shape* shape = nullptr;
+  bool cleanup = false;
+};
+
+/// tableswitch: keys are low, low+1, ...; lookupswitch: keys sorted ascending.
+struct SwitchTable {
+  bool dense = true;
+  int32_t low = 0;
+  std::vector<int32_t> keys; ///< lookupswitch only
+  std::vector<uint32_t> targets;
+  uint32_t defaultTarget = 0;
+};
+
+/// One word of linked (threaded) code: a handler address (or opcode number when computed goto
+/// is off) followed by the instruction's operand words, with labels resolved to code pointers.
+union Code {
+  const void* handler;
+  uintptr_t opcode;
+  int64_t i;
+  const Code* target;
+  const void* ptr;
+};
+static_assert(sizeof(Code) == 8);
+
+/// A VP method.
+struct Method {
+  std::string name;
+  Module* module = nullptr;
+  Signature sig;
+  std::vector<Kind> locals; ///< parameters first, then the other locals
+  std::vector<Insn> code;
+  std::vector<Handler> handlers;
+  std::vector<SwitchTable> switches;
+  uint32_t maxStack = 0;   ///< set by the verifier
+  uint32_t line = 0;       ///< where the method is defined
+  bool verified = false;
+
+  // ---- interpreter state
+  const Code* entry = nullptr;          ///< linked code, or the link stub
+  std::vector<Code> linked;             ///< threaded code; stable once linked
+  std::vector<uint32_t> insnOffset;     ///< IR index -> word offset in `linked`
+  uint32_t frameSize = 0;               ///< locals + maxStack
+  std::atomic<int32_t> hotness{0};      ///< invocation + loop counter toward tier-up
+  void* nativeEntry = nullptr;          ///< compiled code, once the JIT installs it
+
+  uint32_t paramCount() const { return static_cast<uint32_t>(sig.params.size()); }
+  /// Maps a position in linked code back to its IR instruction index.
+  uint32_t insnIndexAt(const Code* ip) const;
+  /// Source line of the instruction containing `ip`.
+  uint32_t lineAt(const Code* ip) const;
+};
+
+} // namespace vvm::core

@@ -1,0 +1,48 @@
+// The instruction table's data, and look-ups over it.
+#include "core/ir/Opcode.h"
+
+#include <string>
+#include <unordered_map>
+
+namespace vvm::core {
+
+const OpInfo kOpInfo[kOpCount] = {
+#define VVM_OP(Name, Text, Operands, Effect, Flags) {Text, Operands, Effect, Flags},
+#include "core/ir/Instructions.def"
+};
+
+std::optional<OperandKind> operandKindFromLetter(char c) {
+#define VVM_OPERAND(Name, Letter, Words, Doc)                                                     \
+  if (c == Letter) return OperandKind::Name;
+#include "core/ir/Operands.def"
+  return std::nullopt;
+}
+
+unsigned operandWords(OperandKind k) {
+  switch (k) {
+#define VVM_OPERAND(Name, Letter, Words, Doc)                                                     \
+  case OperandKind::Name: return Words;
+#include "core/ir/Operands.def"
+  }
+  return 0;
+}
+
+unsigned operandWordsOf(Op op) {
+  unsigned n = 0;
+  for (char c : info(op).operands) n += operandWords(*operandKindFromLetter(c));
+  return n;
+}
+
+std::optional<Op> opFromName(std::string_view name) {
+  static const std::unordered_map<std::string_view, Op> byName = [] {
+    std::unordered_map<std::string_view, Op> m;
+    for (size_t i = 0; i < kOpCount; ++i)
+      if (!(kOpInfo[i].flags & Internal)) m.emplace(kOpInfo[i].name, static_cast<Op>(i));
+    return m;
+  }();
+  auto it = byName.find(name);
+  if (it == byName.end()) return std::nullopt;
+  return it->second;
+}
+
+} // namespace vvm::core

@@ -1,0 +1,61 @@
+// The opcode enum and per-instruction facts, all generated from Instructions.def.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vvm::core {
+
+/// Instruction flags (see Instructions.def).
+enum OpFlags : uint32_t {
+  Throws = 1u << 0,
+  Calls = 1u << 1,
+  Term = 1u << 2,
+  Branch = 1u << 3,
+  Internal = 1u << 4,
+  BackEdgeCheck = 1u << 5,
+};
+
+/// Every VP instruction.
+enum class Op : uint16_t {
+#define VVM_OP(Name, Text, Operands, Effect, Flags) Name,
+#include "core/ir/Instructions.def"
+};
+
+/// Number of instructions in the table.
+constexpr size_t kOpCount = 0
+#define VVM_OP(Name, Text, Operands, Effect, Flags) +1
+#include "core/ir/Instructions.def"
+    ;
+
+/// Operand kinds (see Operands.def).
+enum class OperandKind : uint8_t {
+#define VVM_OPERAND(Name, Letter, Words, Doc) Name,
+#include "core/ir/Operands.def"
+};
+
+/// Static facts about one instruction.
+struct OpInfo {
+  std::string_view name;
+  std::string_view operands; ///< operand letters
+  std::string_view effect;   ///< "pops>pushes" or "*"
+  uint32_t flags;
+};
+
+/// The table, indexed by Op.
+extern const OpInfo kOpInfo[kOpCount];
+
+inline const OpInfo& info(Op op) { return kOpInfo[static_cast<size_t>(op)]; }
+inline bool hasFlag(Op op, uint32_t f) { return (info(op).flags & f) != 0; }
+
+/// The operand kind a letter in the operands column names.
+std::optional<OperandKind> operandKindFromLetter(char c);
+/// Machine words an operand kind occupies in IR and in threaded code.
+unsigned operandWords(OperandKind k);
+/// Operand words of an instruction (0, 1 or 2).
+unsigned operandWordsOf(Op op);
+/// Looks an instruction up by mnemonic; internal instructions are not found.
+std::optional<Op> opFromName(std::string_view name);
+
+} // namespace vvm::core

@@ -1,0 +1,78 @@
+// The VP object model (DESIGN §2): 64-bit values, objects that start with a Shape*, arrays
+// as header + length + inline elements, and Shapes, the VP-level maps of objects.
+#pragma once
+
+#include "core/ir/Kinds.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vvm::core {
+
+struct Shape;
+struct Method;
+
+/// Every heap object starts with this header.
+struct Object {
+  Shape* shape;
+};
+
+/// One VP slot. Which member is live is known statically from the instruction.
+union Value {
+  int32_t i32;
+  int64_t i64;
+  float f32;
+  double f64;
+  Object* ref;
+  uint64_t word;
+};
+static_assert(sizeof(Value) == 8);
+
+/// An object's fields: 64-bit slots right after the header.
+inline Value* slotsOf(Object* o) { return reinterpret_cast<Value*>(o + 1); }
+
+/// Arrays: header, length, then the elements inline.
+struct Array : Object {
+  int64_t length;
+  template <typename T> T* data() { return reinterpret_cast<T*>(this + 1); }
+};
+static_assert(sizeof(Array) == 16);
+
+/// One declared field of a shape.
+struct FieldInfo {
+  std::string name;
+  Kind kind;
+};
+
+/// A Shape says what an object is: its owner, its language-level class, its layout (which
+/// slots hold references, for precise marking), its array element kind, and its dispatch
+/// table. Shapes are not heap objects and live as long as the module that made them.
+struct Shape {
+  std::string name;
+  Shape* parent = nullptr;
+  uint32_t depth = 0;                ///< 0 for a root shape
+  std::vector<const Shape*> display; ///< ancestors by depth, ending with this shape
+  std::vector<FieldInfo> fields;     ///< slot i is fields[i]; parents' fields come first
+  std::vector<std::string> vslotNames;
+  std::vector<Method*> vtable;       ///< dispatch table; parents' slots come first
+  Elem elem = Elem::None;            ///< element kind when this shape describes arrays
+  bool atomic = true;                ///< no reference slots: allocate unscanned
+  uintptr_t gcDescriptor = 0;        ///< precise layout for the collector
+  const void* owner = nullptr;       ///< the VMlet (or module) that made it
+  Object* languageClass = nullptr;   ///< the language-level class object, if any
+
+  bool isArray() const { return elem != Elem::None; }
+  size_t instanceBytes() const { return sizeof(Object) + fields.size() * sizeof(Value); }
+  /// Cohen display test: constant time, no loop.
+  bool isSubshapeOf(const Shape* t) const {
+    return depth >= t->depth && display[t->depth] == t;
+  }
+  int fieldIndex(std::string_view n) const;
+  int vslotIndex(std::string_view n) const;
+
+  /// Builds display, layout and GC descriptor after fields and parent are set.
+  void finish();
+};
+
+} // namespace vvm::core

@@ -1,0 +1,36 @@
+// The virtual OS (DESIGN §6): every contact vvm has with the host goes through here. This
+// first part covers what running a .vp program needs: console output, arguments, the clock,
+// reading files with a size limit, and the base primitives that expose them to VP code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vvm::core {
+class Runtime;
+}
+
+namespace vvm::vos {
+
+/// Program output: buffered stdout. Diagnostics never go here.
+void writeOut(std::string_view text);
+void flushOut();
+
+/// The application's arguments (after the program file).
+void setArguments(std::vector<std::string> args);
+const std::vector<std::string>& arguments();
+
+/// Monotonic clock in nanoseconds.
+int64_t monotonicNanos();
+
+/// Reads a whole file of at most `maxBytes`. On failure returns nullopt and sets `error`
+/// to a reason a person can act on; `notFound` tells a missing file from other failures.
+std::optional<std::string> readFile(const std::string& path, size_t maxBytes, std::string& error, bool& notFound);
+
+/// Registers the base primitives (BasePrimitives.def) in `rt`.
+void registerBasePrimitives(core::Runtime& rt);
+
+} // namespace vvm::vos
