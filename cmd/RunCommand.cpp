@@ -140,8 +140,7 @@ int runCommand(const RunOptions& o) {
   } else if (main->sig.ret == core::Kind::I32) {
     exitStatus = result.i32;
   }
-  if (o.gcStats)
-    printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (o.gcStats) printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return exitStatus;
 }
 

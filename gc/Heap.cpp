@@ -28,10 +28,9 @@ void GC_CALLBACK pushOtherRoots() {
 // (and the C runtime) keep their data segments as roots.
 int GC_CALLBACK hasStaticRoots(const char* name, void*, size_t) {
   if (name == nullptr || *name == '\0') return 1; // the main executable
-  static const char* const kExcluded[] = {"libLLVM", "libclang", "libstdc++", "libcurl",
-                                          "libssl",  "libcrypto", "libsodium", "libzip",
-                                          "libspdlog", "libfmt", "libedit", "libz.",
-                                          "libgnutls", "libnghttp", "libicu"};
+  static const char* const kExcluded[] = {"libLLVM",   "libclang",  "libstdc++", "libcurl",   "libssl",
+                                          "libcrypto", "libsodium", "libzip",    "libspdlog", "libfmt",
+                                          "libedit",   "libz.",     "libgnutls", "libnghttp", "libicu"};
   for (const char* lib : kExcluded)
     if (std::strstr(name, lib)) return 0;
   return 1;
@@ -88,9 +87,7 @@ void registerFinalizer(void* object, void (*fn)(void*, void*), void* data) {
   GC_register_finalizer_no_order(object, fn, data, nullptr, nullptr);
 }
 
-bool registerWeakLink(void** link) {
-  return GC_general_register_disappearing_link(link, *link) == GC_SUCCESS;
-}
+bool registerWeakLink(void** link) { return GC_general_register_disappearing_link(link, *link) == GC_SUCCESS; }
 
 void unregisterWeakLink(void** link) { GC_unregister_disappearing_link(link); }
 

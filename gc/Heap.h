@@ -29,9 +29,9 @@ Descriptor makeDescriptor(const bool* isRef, size_t words);
 /// Allocation. Each returns zeroed memory, or nullptr when the heap limit is reached (the
 /// caller turns that into the language's out-of-memory error).
 void* allocTyped(size_t bytes, Descriptor descriptor);
-void* allocAtomic(size_t bytes);          ///< never scanned: numbers, bytes
-void* allocConservative(size_t bytes);    ///< every word may be a reference
-void* allocRoot(size_t bytes);            ///< never collected, scanned: static storage, tables
+void* allocAtomic(size_t bytes);       ///< never scanned: numbers, bytes
+void* allocConservative(size_t bytes); ///< every word may be a reference
+void* allocRoot(size_t bytes);         ///< never collected, scanned: static storage, tables
 void freeRoot(void* p);
 
 /// Registers a callback that pushes extra root ranges (VP stacks) at each collection. It runs

@@ -48,10 +48,21 @@ std::string utf8(int32_t cp) {
   std::string s;
   auto c = static_cast<uint32_t>(cp);
   if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
-  if (c < 0x80) s += static_cast<char>(c);
-  else if (c < 0x800) { s += static_cast<char>(0xC0 | (c >> 6)); s += static_cast<char>(0x80 | (c & 0x3F)); }
-  else if (c < 0x10000) { s += static_cast<char>(0xE0 | (c >> 12)); s += static_cast<char>(0x80 | ((c >> 6) & 0x3F)); s += static_cast<char>(0x80 | (c & 0x3F)); }
-  else { s += static_cast<char>(0xF0 | (c >> 18)); s += static_cast<char>(0x80 | ((c >> 12) & 0x3F)); s += static_cast<char>(0x80 | ((c >> 6) & 0x3F)); s += static_cast<char>(0x80 | (c & 0x3F)); }
+  if (c < 0x80)
+    s += static_cast<char>(c);
+  else if (c < 0x800) {
+    s += static_cast<char>(0xC0 | (c >> 6));
+    s += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    s += static_cast<char>(0xE0 | (c >> 12));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    s += static_cast<char>(0xF0 | (c >> 18));
+    s += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (c & 0x3F));
+  }
   return s;
 }
 
@@ -66,21 +77,48 @@ template <typename I> bool parseInt(Thread& t, Value* a, const char* prim, I& ou
   return true;
 }
 
-bool printI32(Thread&, Value* a) { putOut(fmt::format("{}", a[0].i32)); return true; }
-bool printI64(Thread&, Value* a) { putOut(fmt::format("{}", a[0].i64)); return true; }
-bool printF32(Thread&, Value* a) { putOut(floatText(a[0].f32)); return true; }
-bool printF64(Thread&, Value* a) { putOut(floatText(a[0].f64)); return true; }
+bool printI32(Thread&, Value* a) {
+  putOut(fmt::format("{}", a[0].i32));
+  return true;
+}
+bool printI64(Thread&, Value* a) {
+  putOut(fmt::format("{}", a[0].i64));
+  return true;
+}
+bool printF32(Thread&, Value* a) {
+  putOut(floatText(a[0].f32));
+  return true;
+}
+bool printF64(Thread&, Value* a) {
+  putOut(floatText(a[0].f64));
+  return true;
+}
 bool printStr(Thread& t, Value* a) {
   std::string_view s;
   if (!stringArg(t, a[0], "print.str", s)) return false;
   putOut(s);
   return true;
 }
-bool printChar(Thread&, Value* a) { putOut(utf8(a[0].i32)); return true; }
-bool printNl(Thread&, Value*) { putOut("\n"); return true; }
-bool printlnI32(Thread&, Value* a) { putOut(fmt::format("{}\n", a[0].i32)); return true; }
-bool printlnI64(Thread&, Value* a) { putOut(fmt::format("{}\n", a[0].i64)); return true; }
-bool printlnF64(Thread&, Value* a) { putOut(floatText(a[0].f64) + "\n"); return true; }
+bool printChar(Thread&, Value* a) {
+  putOut(utf8(a[0].i32));
+  return true;
+}
+bool printNl(Thread&, Value*) {
+  putOut("\n");
+  return true;
+}
+bool printlnI32(Thread&, Value* a) {
+  putOut(fmt::format("{}\n", a[0].i32));
+  return true;
+}
+bool printlnI64(Thread&, Value* a) {
+  putOut(fmt::format("{}\n", a[0].i64));
+  return true;
+}
+bool printlnF64(Thread&, Value* a) {
+  putOut(floatText(a[0].f64) + "\n");
+  return true;
+}
 bool printlnStr(Thread& t, Value* a) {
   std::string_view s;
   if (!stringArg(t, a[0], "println.str", s)) return false;
@@ -88,7 +126,10 @@ bool printlnStr(Thread& t, Value* a) {
   putOut("\n");
   return true;
 }
-bool argsCount(Thread&, Value* a) { a[0].i32 = static_cast<int32_t>(gArgs.size()); return true; }
+bool argsCount(Thread&, Value* a) {
+  a[0].i32 = static_cast<int32_t>(gArgs.size());
+  return true;
+}
 bool argsGet(Thread& t, Value* a) {
   int32_t i = a[0].i32;
   if (i < 0 || static_cast<size_t>(i) >= gArgs.size()) {
@@ -126,7 +167,10 @@ bool strFromI64(Thread& t, Value* a) {
   a[0].ref = s;
   return true;
 }
-bool timeNanos(Thread&, Value* a) { a[0].i64 = monotonicNanos(); return true; }
+bool timeNanos(Thread&, Value* a) {
+  a[0].i64 = monotonicNanos();
+  return true;
+}
 bool gcCollect(Thread&, Value*) {
   gc::collect();
   gc::runFinalizers();
@@ -157,7 +201,8 @@ void setArguments(std::vector<std::string> args) { gArgs = std::move(args); }
 const std::vector<std::string>& arguments() { return gArgs; }
 
 int64_t monotonicNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 std::optional<std::string> readFile(const std::string& path, size_t maxBytes, std::string& error, bool& notFound) {

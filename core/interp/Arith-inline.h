@@ -9,9 +9,15 @@
 
 namespace vvm::core::arith {
 
-inline int32_t add32(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b)); }
-inline int32_t sub32(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b)); }
-inline int32_t mul32(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b)); }
+inline int32_t add32(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+inline int32_t sub32(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+inline int32_t mul32(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
+}
 inline int32_t neg32(int32_t a) { return static_cast<int32_t>(0u - static_cast<uint32_t>(a)); }
 /// b != 0 is the caller's check; MIN / -1 wraps to MIN.
 inline int32_t div32(int32_t a, int32_t b) { return b == -1 ? neg32(a) : a / b; }
@@ -20,9 +26,15 @@ inline int32_t shl32(int32_t a, int32_t b) { return static_cast<int32_t>(static_
 inline int32_t shr32(int32_t a, int32_t b) { return a >> (b & 31); }
 inline int32_t ushr32(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) >> (b & 31)); }
 
-inline int64_t add64(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b)); }
-inline int64_t sub64(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b)); }
-inline int64_t mul64(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b)); }
+inline int64_t add64(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+inline int64_t sub64(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+inline int64_t mul64(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+}
 inline int64_t neg64(int64_t a) { return static_cast<int64_t>(0u - static_cast<uint64_t>(a)); }
 inline int64_t div64(int64_t a, int64_t b) { return b == -1 ? neg64(a) : a / b; }
 inline int64_t rem64(int64_t a, int64_t b) { return b == -1 ? 0 : a % b; }

@@ -2,8 +2,8 @@
 // switch when VVM_COMPUTED_GOTO is off). VP calls push a frame and continue in this same loop;
 // they never recurse in C. Slow paths (unwinding, linking, tier-up) live in
 // InterpreterSlow.cpp. Every handler reads its operands from the words after its own.
-#include "core/interp/Arith-inline.h"
 #include "core/interp/Interpreter.h"
+#include "core/interp/Arith-inline.h"
 #include "core/interp/Runtime.h"
 #include "core/interp/Thread.h"
 #include "core/prims/Primitive.h"
@@ -24,19 +24,19 @@ namespace {
 #define NEXT(words) ip += 1 + (words)
 
 #ifdef VVM_TRACE
-#define VVM_TRACE_HOOK()                                                                          \
-  std::fprintf(stderr, "[trace] %-16s %s @%u\n", method ? method->name.c_str() : "<exit>",        \
-               std::string(info(static_cast<Op>(opcodeAt(ip))).name).c_str(),                     \
+#define VVM_TRACE_HOOK()                                                                                               \
+  std::fprintf(stderr, "[trace] %-16s %s @%u\n", method ? method->name.c_str() : "<exit>",                             \
+               std::string(info(static_cast<Op>(opcodeAt(ip))).name).c_str(),                                          \
                method ? method->insnIndexAt(ip + 1) : 0u)
 #else
 #define VVM_TRACE_HOOK() ((void)0)
 #endif
 
 #if VVM_COMPUTED_GOTO
-#define VVM_DISPATCH()                                                                            \
-  do {                                                                                            \
-    VVM_TRACE_HOOK();                                                                             \
-    goto* ip->handler;                                                                            \
+#define VVM_DISPATCH()                                                                                                 \
+  do {                                                                                                                 \
+    VVM_TRACE_HOOK();                                                                                                  \
+    goto * ip->handler;                                                                                                \
   } while (0)
 #define VVM_CASE(Name) op_##Name:
 #else
@@ -45,36 +45,36 @@ namespace {
 #endif
 
 // Raising a VP error at the current instruction: record where, then unwind.
-#define VVM_RAISE(...)                                                                            \
-  do {                                                                                            \
-    fp->ip = ip + 1;                                                                              \
-    t.fp = fp;                                                                                    \
-    rt.raise(t, __VA_ARGS__);                                                                     \
-    goto unwind;                                                                                  \
+#define VVM_RAISE(...)                                                                                                 \
+  do {                                                                                                                 \
+    fp->ip = ip + 1;                                                                                                   \
+    t.fp = fp;                                                                                                         \
+    rt.raise(t, __VA_ARGS__);                                                                                          \
+    goto unwind;                                                                                                       \
   } while (0)
 
-#define NULL_CHECK(o)                                                                             \
-  if (!(o)) [[unlikely]]                                                                          \
+#define NULL_CHECK(o)                                                                                                  \
+  if (!(o)) [[unlikely]]                                                                                               \
   VVM_RAISE(VpMessage::NullIn, info(opAt(ip)).name)
 
-#define INSTANCE_CHECK(o, s)                                                                      \
-  if ((o)->shape != (s) && !(o)->shape->isSubshapeOf(s)) [[unlikely]]                            \
+#define INSTANCE_CHECK(o, s)                                                                                           \
+  if ((o)->shape != (s) && !(o)->shape->isSubshapeOf(s)) [[unlikely]]                                                  \
   VVM_RAISE(VpMessage::NotInstanceOf, describe(o), (s)->name)
 
 // Back edges count toward tier-up like invocations do.
-#define BRANCH_TO(target)                                                                         \
-  do {                                                                                            \
-    const Code* dest_ = (target);                                                                 \
-    if (dest_ <= ip) {                                                                            \
-      int32_t h_ = method->hotness.load(std::memory_order_relaxed) + 1;                           \
-      method->hotness.store(h_, std::memory_order_relaxed);                                       \
-      if (h_ == threshold) [[unlikely]] {                                                         \
-        t.fp = fp;                                                                                \
-        detail::tierUp(t, method);                                                                \
-      }                                                                                           \
-    }                                                                                             \
-    ip = dest_;                                                                                   \
-    VVM_DISPATCH();                                                                               \
+#define BRANCH_TO(target)                                                                                              \
+  do {                                                                                                                 \
+    const Code* dest_ = (target);                                                                                      \
+    if (dest_ <= ip) {                                                                                                 \
+      int32_t h_ = method->hotness.load(std::memory_order_relaxed) + 1;                                                \
+      method->hotness.store(h_, std::memory_order_relaxed);                                                            \
+      if (h_ == threshold) [[unlikely]] {                                                                              \
+        t.fp = fp;                                                                                                     \
+        detail::tierUp(t, method);                                                                                     \
+      }                                                                                                                \
+    }                                                                                                                  \
+    ip = dest_;                                                                                                        \
+    VVM_DISPATCH();                                                                                                    \
   } while (0)
 
 std::string describe(Object* o) {
@@ -82,15 +82,14 @@ std::string describe(Object* o) {
   return o->shape->isArray() ? "an array " + o->shape->name : "an object of shape " + o->shape->name;
 }
 
-#define ARRAY_ACCESS(arrSlot, idxSlot, ok)                                                        \
-  Array* arr = static_cast<Array*>(sp[arrSlot].ref);                                             \
-  int32_t idx = sp[idxSlot].i32;                                                                  \
-  NULL_CHECK(arr);                                                                                \
-  if (!(ok)) [[unlikely]]                                                                         \
-    VVM_RAISE(VpMessage::NotArrayOf, describe(arr), elemName(opElem(opAt(ip))));                  \
-  if (static_cast<uint64_t>(static_cast<int64_t>(idx)) >= static_cast<uint64_t>(arr->length))     \
-      [[unlikely]]                                                                                \
-    VVM_RAISE(VpMessage::IndexOutOfBounds, idx, arr->length)
+#define ARRAY_ACCESS(arrSlot, idxSlot, ok)                                                                             \
+  Array* arr = static_cast<Array*>(sp[arrSlot].ref);                                                                   \
+  int32_t idx = sp[idxSlot].i32;                                                                                       \
+  NULL_CHECK(arr);                                                                                                     \
+  if (!(ok)) [[unlikely]]                                                                                              \
+    VVM_RAISE(VpMessage::NotArrayOf, describe(arr), elemName(opElem(opAt(ip))));                                       \
+  if (static_cast<uint64_t>(static_cast<int64_t>(idx)) >= static_cast<uint64_t>(arr->length)) [[unlikely]]             \
+  VVM_RAISE(VpMessage::IndexOutOfBounds, idx, arr->length)
 
 #define ELEM_IS(e) (arr->shape->elem == Elem::e)
 
@@ -110,13 +109,19 @@ inline Op opAt(const Code* ip) { return static_cast<Op>(opcodeAt(ip)); }
 // The element kind an array instruction works on, for messages.
 Elem opElem(Op op) {
   switch (op) {
-  case Op::ALoadI8: case Op::AStoreI8: return Elem::I8;
+  case Op::ALoadI8:
+  case Op::AStoreI8: return Elem::I8;
   case Op::ALoadU16: return Elem::U16;
-  case Op::ALoadI16: case Op::AStoreI16: return Elem::I16;
-  case Op::ALoadI32: case Op::AStoreI32: return Elem::I32;
-  case Op::ALoadI64: case Op::AStoreI64: return Elem::I64;
-  case Op::ALoadF32: case Op::AStoreF32: return Elem::F32;
-  case Op::ALoadF64: case Op::AStoreF64: return Elem::F64;
+  case Op::ALoadI16:
+  case Op::AStoreI16: return Elem::I16;
+  case Op::ALoadI32:
+  case Op::AStoreI32: return Elem::I32;
+  case Op::ALoadI64:
+  case Op::AStoreI64: return Elem::I64;
+  case Op::ALoadF32:
+  case Op::AStoreF32: return Elem::F32;
+  case Op::ALoadF64:
+  case Op::AStoreF64: return Elem::F64;
   default: return Elem::Ref;
   }
 }
@@ -159,414 +164,545 @@ dispatch:
   switch (static_cast<Op>(ip->opcode)) {
 #endif
 
-  VVM_CASE(Nop) { NEXT(0); VVM_DISPATCH(); }
-
-  // ---- constants
-  VVM_CASE(ConstI32) { (sp++)->i32 = static_cast<int32_t>(OPND(1)); NEXT(1); VVM_DISPATCH(); }
-  VVM_CASE(ConstI64) { (sp++)->i64 = OPND(1); NEXT(1); VVM_DISPATCH(); }
-  VVM_CASE(ConstF32) {
-    uint32_t bits = static_cast<uint32_t>(OPND(1));
-    std::memcpy(&(sp++)->f32, &bits, 4);
-    NEXT(1);
-    VVM_DISPATCH();
-  }
-  VVM_CASE(ConstF64) { (sp++)->i64 = OPND(1); NEXT(1); VVM_DISPATCH(); }
-  VVM_CASE(ConstNull) { (sp++)->ref = nullptr; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(ConstStr) { (sp++)->ref = OPTR(1, Object*); NEXT(1); VVM_DISPATCH(); }
-
-  // ---- locals (each kind is one 64-bit slot; the typed forms exist for the verifier and JIT)
-  VVM_CASE(LoadI32) VVM_CASE(LoadI64) VVM_CASE(LoadF32) VVM_CASE(LoadF64) VVM_CASE(LoadRef) {
-    *sp++ = locals[OPND(1)];
-    NEXT(1);
-    VVM_DISPATCH();
-  }
-  VVM_CASE(StoreI32) VVM_CASE(StoreI64) VVM_CASE(StoreF32) VVM_CASE(StoreF64) VVM_CASE(StoreRef) {
-    locals[OPND(1)] = *--sp;
-    NEXT(1);
-    VVM_DISPATCH();
-  }
-  VVM_CASE(IncI32) {
-    Value& v = locals[OPND(1)];
-    v.i32 = arith::add32(v.i32, static_cast<int32_t>(OPND(2)));
-    NEXT(2);
-    VVM_DISPATCH();
-  }
-
-  // ---- shuffles
-  VVM_CASE(Pop) { --sp; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(Pop2) { sp -= 2; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(Dup) { sp[0] = sp[-1]; ++sp; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(DupX1) { // b a -> a b a
-    Value a = sp[-1], b = sp[-2];
-    sp[-2] = a; sp[-1] = b; sp[0] = a; ++sp;
-    NEXT(0); VVM_DISPATCH();
-  }
-  VVM_CASE(DupX2) { // c b a -> a c b a
-    Value a = sp[-1], b = sp[-2], c = sp[-3];
-    sp[-3] = a; sp[-2] = c; sp[-1] = b; sp[0] = a; ++sp;
-    NEXT(0); VVM_DISPATCH();
-  }
-  VVM_CASE(Dup2) { sp[0] = sp[-2]; sp[1] = sp[-1]; sp += 2; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(Dup2X1) { // c b a -> b a c b a
-    Value a = sp[-1], b = sp[-2], c = sp[-3];
-    sp[-3] = b; sp[-2] = a; sp[-1] = c; sp[0] = b; sp[1] = a; sp += 2;
-    NEXT(0); VVM_DISPATCH();
-  }
-  VVM_CASE(Dup2X2) { // d c b a -> b a d c b a
-    Value a = sp[-1], b = sp[-2], c = sp[-3], d = sp[-4];
-    sp[-4] = b; sp[-3] = a; sp[-2] = d; sp[-1] = c; sp[0] = b; sp[1] = a; sp += 2;
-    NEXT(0); VVM_DISPATCH();
-  }
-  VVM_CASE(Swap) { Value a = sp[-1]; sp[-1] = sp[-2]; sp[-2] = a; NEXT(0); VVM_DISPATCH(); }
-
-#define BINOP(Name, field, expr)                                                                  \
-  VVM_CASE(Name) {                                                                                \
-    auto a = sp[-2].field;                                                                        \
-    auto b = sp[-1].field;                                                                        \
-    --sp;                                                                                         \
-    sp[-1].field = (expr);                                                                        \
-    NEXT(0);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-#define UNOP(Name, from, to, expr)                                                                \
-  VVM_CASE(Name) {                                                                                \
-    auto a = sp[-1].from;                                                                         \
-    sp[-1].to = (expr);                                                                           \
-    NEXT(0);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-
-  // ---- i32
-  BINOP(AddI32, i32, arith::add32(a, b))
-  BINOP(SubI32, i32, arith::sub32(a, b))
-  BINOP(MulI32, i32, arith::mul32(a, b))
-  VVM_CASE(DivI32) {
-    int32_t b = sp[-1].i32;
-    if (b == 0) [[unlikely]] VVM_RAISE(VpMessage::DivideByZero);
-    sp[-2].i32 = arith::div32(sp[-2].i32, b); --sp;
-    NEXT(0); VVM_DISPATCH();
-  }
-  VVM_CASE(RemI32) {
-    int32_t b = sp[-1].i32;
-    if (b == 0) [[unlikely]] VVM_RAISE(VpMessage::DivideByZero);
-    sp[-2].i32 = arith::rem32(sp[-2].i32, b); --sp;
-    NEXT(0); VVM_DISPATCH();
-  }
-  UNOP(NegI32, i32, i32, arith::neg32(a))
-  BINOP(AndI32, i32, a & b)
-  BINOP(OrI32, i32, a | b)
-  BINOP(XorI32, i32, a ^ b)
-  BINOP(ShlI32, i32, arith::shl32(a, b))
-  BINOP(ShrI32, i32, arith::shr32(a, b))
-  BINOP(UshrI32, i32, arith::ushr32(a, b))
-
-  // ---- i64
-  BINOP(AddI64, i64, arith::add64(a, b))
-  BINOP(SubI64, i64, arith::sub64(a, b))
-  BINOP(MulI64, i64, arith::mul64(a, b))
-  VVM_CASE(DivI64) {
-    int64_t b = sp[-1].i64;
-    if (b == 0) [[unlikely]] VVM_RAISE(VpMessage::DivideByZero);
-    sp[-2].i64 = arith::div64(sp[-2].i64, b); --sp;
-    NEXT(0); VVM_DISPATCH();
-  }
-  VVM_CASE(RemI64) {
-    int64_t b = sp[-1].i64;
-    if (b == 0) [[unlikely]] VVM_RAISE(VpMessage::DivideByZero);
-    sp[-2].i64 = arith::rem64(sp[-2].i64, b); --sp;
-    NEXT(0); VVM_DISPATCH();
-  }
-  UNOP(NegI64, i64, i64, arith::neg64(a))
-  BINOP(AndI64, i64, a & b)
-  BINOP(OrI64, i64, a | b)
-  BINOP(XorI64, i64, a ^ b)
-  VVM_CASE(ShlI64) { sp[-2].i64 = arith::shl64(sp[-2].i64, sp[-1].i32); --sp; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(ShrI64) { sp[-2].i64 = arith::shr64(sp[-2].i64, sp[-1].i32); --sp; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(UshrI64) { sp[-2].i64 = arith::ushr64(sp[-2].i64, sp[-1].i32); --sp; NEXT(0); VVM_DISPATCH(); }
-
-  // ---- floating point
-  BINOP(AddF32, f32, a + b)
-  BINOP(SubF32, f32, a - b)
-  BINOP(MulF32, f32, a * b)
-  BINOP(DivF32, f32, a / b)
-  BINOP(RemF32, f32, std::fmod(a, b))
-  UNOP(NegF32, f32, f32, -a)
-  BINOP(AddF64, f64, a + b)
-  BINOP(SubF64, f64, a - b)
-  BINOP(MulF64, f64, a * b)
-  BINOP(DivF64, f64, a / b)
-  BINOP(RemF64, f64, std::fmod(a, b))
-  UNOP(NegF64, f64, f64, -a)
-
-  // ---- comparisons
-  VVM_CASE(CmpI64) { sp[-2].i32 = arith::cmp64(sp[-2].i64, sp[-1].i64); --sp; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(CmplF32) { sp[-2].i32 = arith::cmpFloat(sp[-2].f32, sp[-1].f32, -1); --sp; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(CmpgF32) { sp[-2].i32 = arith::cmpFloat(sp[-2].f32, sp[-1].f32, 1); --sp; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(CmplF64) { sp[-2].i32 = arith::cmpFloat(sp[-2].f64, sp[-1].f64, -1); --sp; NEXT(0); VVM_DISPATCH(); }
-  VVM_CASE(CmpgF64) { sp[-2].i32 = arith::cmpFloat(sp[-2].f64, sp[-1].f64, 1); --sp; NEXT(0); VVM_DISPATCH(); }
-
-  // ---- conversions
-  UNOP(I2L, i32, i64, static_cast<int64_t>(a))
-  UNOP(I2F, i32, f32, static_cast<float>(a))
-  UNOP(I2D, i32, f64, static_cast<double>(a))
-  UNOP(L2I, i64, i32, static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(a))))
-  UNOP(L2F, i64, f32, static_cast<float>(a))
-  UNOP(L2D, i64, f64, static_cast<double>(a))
-  UNOP(F2I, f32, i32, (arith::toInt<int32_t, float>(a)))
-  UNOP(F2L, f32, i64, (arith::toInt<int64_t, float>(a)))
-  UNOP(F2D, f32, f64, static_cast<double>(a))
-  UNOP(D2I, f64, i32, (arith::toInt<int32_t, double>(a)))
-  UNOP(D2L, f64, i64, (arith::toInt<int64_t, double>(a)))
-  UNOP(D2F, f64, f32, static_cast<float>(a))
-  UNOP(I2B, i32, i32, static_cast<int32_t>(static_cast<int8_t>(a)))
-  UNOP(I2C, i32, i32, static_cast<int32_t>(static_cast<uint16_t>(a)))
-  UNOP(I2S, i32, i32, static_cast<int32_t>(static_cast<int16_t>(a)))
-
-  // ---- control flow
-  VVM_CASE(Jmp) { BRANCH_TO(ip[1].target); }
-#define IFZ(Name, cond)                                                                           \
-  VVM_CASE(Name) {                                                                                \
-    int32_t a = (--sp)->i32;                                                                      \
-    if (cond) BRANCH_TO(ip[1].target);                                                            \
-    NEXT(1);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-  IFZ(IfzEq, a == 0)
-  IFZ(IfzNe, a != 0)
-  IFZ(IfzLt, a < 0)
-  IFZ(IfzGe, a >= 0)
-  IFZ(IfzGt, a > 0)
-  IFZ(IfzLe, a <= 0)
-#define IF2(Name, field, cond)                                                                    \
-  VVM_CASE(Name) {                                                                                \
-    auto b = (--sp)->field;                                                                       \
-    auto a = (--sp)->field;                                                                       \
-    if (cond) BRANCH_TO(ip[1].target);                                                            \
-    NEXT(1);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-  IF2(IfEqI32, i32, a == b)
-  IF2(IfNeI32, i32, a != b)
-  IF2(IfLtI32, i32, a < b)
-  IF2(IfGeI32, i32, a >= b)
-  IF2(IfGtI32, i32, a > b)
-  IF2(IfLeI32, i32, a <= b)
-  IF2(IfEqRef, ref, a == b)
-  IF2(IfNeRef, ref, a != b)
-#define IFREF(Name, cond)                                                                         \
-  VVM_CASE(Name) {                                                                                \
-    Object* a = (--sp)->ref;                                                                      \
-    if (cond) BRANCH_TO(ip[1].target);                                                            \
-    NEXT(1);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-  IFREF(IfNull, a == nullptr)
-  IFREF(IfNonNull, a != nullptr)
-  VVM_CASE(TableSwitch) {
-    // Linked table: [low][count][default][targets...]
-    const Code* tab = static_cast<const Code*>(ip[1].ptr);
-    int64_t k = static_cast<int64_t>((--sp)->i32) - tab[0].i;
-    BRANCH_TO(static_cast<uint64_t>(k) < static_cast<uint64_t>(tab[1].i) ? tab[3 + k].target : tab[2].target);
-  }
-  VVM_CASE(LookupSwitch) {
-    // Linked table: [count][default][key0][target0][key1][target1]... keys ascending.
-    const Code* tab = static_cast<const Code*>(ip[1].ptr);
-    int32_t key = (--sp)->i32;
-    int64_t lo = 0, hi = tab[0].i - 1;
-    const Code* dest = tab[1].target;
-    while (lo <= hi) {
-      int64_t mid = (lo + hi) / 2;
-      int32_t k = static_cast<int32_t>(tab[2 + 2 * mid].i);
-      if (k == key) { dest = tab[3 + 2 * mid].target; break; }
-      if (k < key) lo = mid + 1; else hi = mid - 1;
+    VVM_CASE(Nop) {
+      NEXT(0);
+      VVM_DISPATCH();
     }
-    BRANCH_TO(dest);
+
+    // ---- constants
+    VVM_CASE(ConstI32) {
+      (sp++)->i32 = static_cast<int32_t>(OPND(1));
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(ConstI64) {
+      (sp++)->i64 = OPND(1);
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(ConstF32) {
+      uint32_t bits = static_cast<uint32_t>(OPND(1));
+      std::memcpy(&(sp++)->f32, &bits, 4);
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(ConstF64) {
+      (sp++)->i64 = OPND(1);
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(ConstNull) {
+      (sp++)->ref = nullptr;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(ConstStr) {
+      (sp++)->ref = OPTR(1, Object*);
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+
+    // ---- locals (each kind is one 64-bit slot; the typed forms exist for the verifier and JIT)
+    VVM_CASE(LoadI32) VVM_CASE(LoadI64) VVM_CASE(LoadF32) VVM_CASE(LoadF64) VVM_CASE(LoadRef) {
+      *sp++ = locals[OPND(1)];
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(StoreI32) VVM_CASE(StoreI64) VVM_CASE(StoreF32) VVM_CASE(StoreF64) VVM_CASE(StoreRef) {
+      locals[OPND(1)] = *--sp;
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(IncI32) {
+      Value& v = locals[OPND(1)];
+      v.i32 = arith::add32(v.i32, static_cast<int32_t>(OPND(2)));
+      NEXT(2);
+      VVM_DISPATCH();
+    }
+
+    // ---- shuffles
+    VVM_CASE(Pop) {
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(Pop2) {
+      sp -= 2;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(Dup) {
+      sp[0] = sp[-1];
+      ++sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(DupX1) { // b a -> a b a
+      Value a = sp[-1], b = sp[-2];
+      sp[-2] = a;
+      sp[-1] = b;
+      sp[0] = a;
+      ++sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(DupX2) { // c b a -> a c b a
+      Value a = sp[-1], b = sp[-2], c = sp[-3];
+      sp[-3] = a;
+      sp[-2] = c;
+      sp[-1] = b;
+      sp[0] = a;
+      ++sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(Dup2) {
+      sp[0] = sp[-2];
+      sp[1] = sp[-1];
+      sp += 2;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(Dup2X1) { // c b a -> b a c b a
+      Value a = sp[-1], b = sp[-2], c = sp[-3];
+      sp[-3] = b;
+      sp[-2] = a;
+      sp[-1] = c;
+      sp[0] = b;
+      sp[1] = a;
+      sp += 2;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(Dup2X2) { // d c b a -> b a d c b a
+      Value a = sp[-1], b = sp[-2], c = sp[-3], d = sp[-4];
+      sp[-4] = b;
+      sp[-3] = a;
+      sp[-2] = d;
+      sp[-1] = c;
+      sp[0] = b;
+      sp[1] = a;
+      sp += 2;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(Swap) {
+      Value a = sp[-1];
+      sp[-1] = sp[-2];
+      sp[-2] = a;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+
+#define BINOP(Name, field, expr)                                                                                       \
+  VVM_CASE(Name) {                                                                                                     \
+    auto a = sp[-2].field;                                                                                             \
+    auto b = sp[-1].field;                                                                                             \
+    --sp;                                                                                                              \
+    sp[-1].field = (expr);                                                                                             \
+    NEXT(0);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+#define UNOP(Name, from, to, expr)                                                                                     \
+  VVM_CASE(Name) {                                                                                                     \
+    auto a = sp[-1].from;                                                                                              \
+    sp[-1].to = (expr);                                                                                                \
+    NEXT(0);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
   }
 
-  // ---- objects
-  VVM_CASE(New) {
-    Object* o = rt.newObject(OPTR(1, const Shape*));
-    if (!o) [[unlikely]] VVM_RAISE(VpMessage::HeapLimit, OPTR(1, const Shape*)->instanceBytes());
-    (sp++)->ref = o;
-    NEXT(1);
-    VVM_DISPATCH();
-  }
-#define GETFIELD(Name)                                                                            \
-  VVM_CASE(Name) {                                                                                \
-    Object* o = sp[-1].ref;                                                                       \
-    NULL_CHECK(o);                                                                                \
-    INSTANCE_CHECK(o, OPTR(1, const Shape*));                                                     \
-    sp[-1] = slotsOf(o)[OPND(2)];                                                                 \
-    NEXT(2);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-#define PUTFIELD(Name)                                                                            \
-  VVM_CASE(Name) {                                                                                \
-    Object* o = sp[-2].ref;                                                                       \
-    NULL_CHECK(o);                                                                                \
-    INSTANCE_CHECK(o, OPTR(1, const Shape*));                                                     \
-    slotsOf(o)[OPND(2)] = sp[-1];                                                                 \
-    sp -= 2;                                                                                      \
-    NEXT(2);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-  GETFIELD(GetFieldI32) GETFIELD(GetFieldI64) GETFIELD(GetFieldF32) GETFIELD(GetFieldF64) GETFIELD(GetFieldRef)
-  PUTFIELD(PutFieldI32) PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64) PUTFIELD(PutFieldRef)
-  VVM_CASE(GetStaticI32) VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32) VVM_CASE(GetStaticF64)
-  VVM_CASE(GetStaticRef) {
-    *sp++ = *OPTR(1, const Value*);
-    NEXT(1);
-    VVM_DISPATCH();
-  }
-  VVM_CASE(PutStaticI32) VVM_CASE(PutStaticI64) VVM_CASE(PutStaticF32) VVM_CASE(PutStaticF64)
-  VVM_CASE(PutStaticRef) {
-    *OPTR(1, Value*) = *--sp;
-    NEXT(1);
-    VVM_DISPATCH();
-  }
-  VVM_CASE(InstanceOf) {
-    Object* o = sp[-1].ref;
-    const Shape* s = OPTR(1, const Shape*);
-    sp[-1].i32 = o && (o->shape == s || o->shape->isSubshapeOf(s));
-    NEXT(1);
-    VVM_DISPATCH();
-  }
-  VVM_CASE(CheckCast) {
-    Object* o = sp[-1].ref;
-    if (o) INSTANCE_CHECK(o, OPTR(1, const Shape*));
-    NEXT(1);
-    VVM_DISPATCH();
-  }
+    // ---- i32
+    BINOP(AddI32, i32, arith::add32(a, b))
+    BINOP(SubI32, i32, arith::sub32(a, b))
+    BINOP(MulI32, i32, arith::mul32(a, b))
+    VVM_CASE(DivI32) {
+      int32_t b = sp[-1].i32;
+      if (b == 0) [[unlikely]]
+        VVM_RAISE(VpMessage::DivideByZero);
+      sp[-2].i32 = arith::div32(sp[-2].i32, b);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(RemI32) {
+      int32_t b = sp[-1].i32;
+      if (b == 0) [[unlikely]]
+        VVM_RAISE(VpMessage::DivideByZero);
+      sp[-2].i32 = arith::rem32(sp[-2].i32, b);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    UNOP(NegI32, i32, i32, arith::neg32(a))
+    BINOP(AndI32, i32, a & b)
+    BINOP(OrI32, i32, a | b)
+    BINOP(XorI32, i32, a ^ b)
+    BINOP(ShlI32, i32, arith::shl32(a, b))
+    BINOP(ShrI32, i32, arith::shr32(a, b))
+    BINOP(UshrI32, i32, arith::ushr32(a, b))
 
-  // ---- arrays
-  VVM_CASE(NewArray) {
-    int32_t n = sp[-1].i32;
-    if (n < 0) [[unlikely]] VVM_RAISE(VpMessage::NegativeSize, n);
-    Elem e = static_cast<Elem>(OPND(1));
-    Array* a = rt.newArray(e, n);
-    if (!a) [[unlikely]] VVM_RAISE(VpMessage::HeapLimit, int64_t{n} * elemSize(e) + 16);
-    sp[-1].ref = a;
-    NEXT(1);
-    VVM_DISPATCH();
-  }
-  VVM_CASE(ArrayLength) {
-    Object* o = sp[-1].ref;
-    NULL_CHECK(o);
-    if (!o->shape->isArray()) [[unlikely]] VVM_RAISE(VpMessage::NotInstanceOf, describe(o), "an array");
-    sp[-1].i32 = static_cast<int32_t>(static_cast<Array*>(o)->length);
-    NEXT(0);
-    VVM_DISPATCH();
-  }
-#define ALOAD(Name, E, CType, field)                                                              \
-  VVM_CASE(Name) {                                                                                \
-    ARRAY_ACCESS(-2, -1, ELEM_IS(E));                                                             \
-    sp[-2].field = arr->data<CType>()[idx];                                                       \
-    --sp;                                                                                         \
-    NEXT(0);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-  ALOAD(ALoadI8, I8, int8_t, i32)
-  ALOAD(ALoadU16, U16, uint16_t, i32)
-  ALOAD(ALoadI16, I16, int16_t, i32)
-  ALOAD(ALoadI32, I32, int32_t, i32)
-  ALOAD(ALoadI64, I64, int64_t, i64)
-  ALOAD(ALoadF32, F32, float, f32)
-  ALOAD(ALoadF64, F64, double, f64)
-  ALOAD(ALoadRef, Ref, Object*, ref)
-#define ASTORE(Name, ok, CType, field)                                                            \
-  VVM_CASE(Name) {                                                                                \
-    ARRAY_ACCESS(-3, -2, ok);                                                                     \
-    arr->data<CType>()[idx] = static_cast<CType>(sp[-1].field);                                   \
-    sp -= 3;                                                                                      \
-    NEXT(0);                                                                                      \
-    VVM_DISPATCH();                                                                               \
-  }
-  ASTORE(AStoreI8, ELEM_IS(I8), int8_t, i32)
-  ASTORE(AStoreI16, ELEM_IS(I16) || ELEM_IS(U16), int16_t, i32)
-  ASTORE(AStoreI32, ELEM_IS(I32), int32_t, i32)
-  ASTORE(AStoreI64, ELEM_IS(I64), int64_t, i64)
-  ASTORE(AStoreF32, ELEM_IS(F32), float, f32)
-  ASTORE(AStoreF64, ELEM_IS(F64), double, f64)
-  ASTORE(AStoreRef, ELEM_IS(Ref), Object*, ref)
+    // ---- i64
+    BINOP(AddI64, i64, arith::add64(a, b))
+    BINOP(SubI64, i64, arith::sub64(a, b))
+    BINOP(MulI64, i64, arith::mul64(a, b))
+    VVM_CASE(DivI64) {
+      int64_t b = sp[-1].i64;
+      if (b == 0) [[unlikely]]
+        VVM_RAISE(VpMessage::DivideByZero);
+      sp[-2].i64 = arith::div64(sp[-2].i64, b);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(RemI64) {
+      int64_t b = sp[-1].i64;
+      if (b == 0) [[unlikely]]
+        VVM_RAISE(VpMessage::DivideByZero);
+      sp[-2].i64 = arith::rem64(sp[-2].i64, b);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    UNOP(NegI64, i64, i64, arith::neg64(a))
+    BINOP(AndI64, i64, a & b)
+    BINOP(OrI64, i64, a | b)
+    BINOP(XorI64, i64, a ^ b)
+    VVM_CASE(ShlI64) {
+      sp[-2].i64 = arith::shl64(sp[-2].i64, sp[-1].i32);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(ShrI64) {
+      sp[-2].i64 = arith::shr64(sp[-2].i64, sp[-1].i32);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(UshrI64) {
+      sp[-2].i64 = arith::ushr64(sp[-2].i64, sp[-1].i32);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
 
-  // ---- calls
-  VVM_CASE(Call) {
-    callee = OPTR(1, Method*);
-    fp->ip = ip + 2;
-    args = sp - callee->paramCount();
-    goto enter;
-  }
-  VVM_CASE(CallVirt) {
-    const Shape* s = OPTR(1, const Shape*);
-    size_t slot = static_cast<size_t>(OPND(2));
-    uint32_t n = s->vtable[slot]->paramCount();
-    Object* recv = sp[-static_cast<ptrdiff_t>(n)].ref;
-    NULL_CHECK(recv);
-    INSTANCE_CHECK(recv, s);
-    callee = recv->shape->vtable[slot];
-    fp->ip = ip + 3;
-    args = sp - n;
-    goto enter;
-  }
-  VVM_CASE(CallPrim) {
-    const Primitive* p = OPTR(1, const Primitive*);
-    Value* pargs = sp - p->paramCount;
-    fp->ip = ip + 2;
-    t.fp = fp;
-    if (!p->fn(t, pargs)) [[unlikely]] goto unwind;
-    sp = pargs + p->returnsValue;
-    NEXT(1);
-    VVM_DISPATCH();
-  }
+    // ---- floating point
+    BINOP(AddF32, f32, a + b)
+    BINOP(SubF32, f32, a - b)
+    BINOP(MulF32, f32, a * b)
+    BINOP(DivF32, f32, a / b)
+    BINOP(RemF32, f32, std::fmod(a, b))
+    UNOP(NegF32, f32, f32, -a)
+    BINOP(AddF64, f64, a + b)
+    BINOP(SubF64, f64, a - b)
+    BINOP(MulF64, f64, a * b)
+    BINOP(DivF64, f64, a / b)
+    BINOP(RemF64, f64, std::fmod(a, b))
+    UNOP(NegF64, f64, f64, -a)
 
-  // ---- returns: the callee's frame started where its arguments were
-  {
-    Value ret;
-  VVM_CASE(Ret)
-    ret.i64 = 0;
-    goto doReturn;
-  VVM_CASE(RetI32) VVM_CASE(RetI64) VVM_CASE(RetF32) VVM_CASE(RetF64) VVM_CASE(RetRef)
-    ret = sp[-1];
-  doReturn:
-    sp = locals;
-    --fp;
-    t.fp = fp;
-    ip = fp->ip;
-    locals = fp->locals;
-    method = fp->method;
-    *sp++ = ret;
-    VVM_DISPATCH();
-  }
+    // ---- comparisons
+    VVM_CASE(CmpI64) {
+      sp[-2].i32 = arith::cmp64(sp[-2].i64, sp[-1].i64);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(CmplF32) {
+      sp[-2].i32 = arith::cmpFloat(sp[-2].f32, sp[-1].f32, -1);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(CmpgF32) {
+      sp[-2].i32 = arith::cmpFloat(sp[-2].f32, sp[-1].f32, 1);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(CmplF64) {
+      sp[-2].i32 = arith::cmpFloat(sp[-2].f64, sp[-1].f64, -1);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(CmpgF64) {
+      sp[-2].i32 = arith::cmpFloat(sp[-2].f64, sp[-1].f64, 1);
+      --sp;
+      NEXT(0);
+      VVM_DISPATCH();
+    }
 
-  // ---- exceptions
-  VVM_CASE(Throw) {
-    Object* exc = sp[-1].ref;
-    if (!exc) VVM_RAISE(VpMessage::ThrowNull);
-    fp->ip = ip + 1;
-    t.fp = fp;
-    t.throwObject(exc);
-    goto unwind;
-  }
-  VVM_CASE(Resume) {
-    Object* token = sp[-1].ref;
-    if (!token) VVM_RAISE(VpMessage::ThrowNull);
-    fp->ip = ip + 1;
-    t.fp = fp;
-    t.throwObject(token);
-    goto unwind;
-  }
+    // ---- conversions
+    UNOP(I2L, i32, i64, static_cast<int64_t>(a))
+    UNOP(I2F, i32, f32, static_cast<float>(a))
+    UNOP(I2D, i32, f64, static_cast<double>(a))
+    UNOP(L2I, i64, i32, static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(a))))
+    UNOP(L2F, i64, f32, static_cast<float>(a))
+    UNOP(L2D, i64, f64, static_cast<double>(a))
+    UNOP(F2I, f32, i32, (arith::toInt<int32_t, float>(a)))
+    UNOP(F2L, f32, i64, (arith::toInt<int64_t, float>(a)))
+    UNOP(F2D, f32, f64, static_cast<double>(a))
+    UNOP(D2I, f64, i32, (arith::toInt<int32_t, double>(a)))
+    UNOP(D2L, f64, i64, (arith::toInt<int64_t, double>(a)))
+    UNOP(D2F, f64, f32, static_cast<float>(a))
+    UNOP(I2B, i32, i32, static_cast<int32_t>(static_cast<int8_t>(a)))
+    UNOP(I2C, i32, i32, static_cast<int32_t>(static_cast<uint16_t>(a)))
+    UNOP(I2S, i32, i32, static_cast<int32_t>(static_cast<int16_t>(a)))
 
-  // ---- internal
-  VVM_CASE(LinkStub) {
-    ip = detail::linkOnEntry(method);
-    VVM_DISPATCH();
+    // ---- control flow
+    VVM_CASE(Jmp) { BRANCH_TO(ip[1].target); }
+#define IFZ(Name, cond)                                                                                                \
+  VVM_CASE(Name) {                                                                                                     \
+    int32_t a = (--sp)->i32;                                                                                           \
+    if (cond) BRANCH_TO(ip[1].target);                                                                                 \
+    NEXT(1);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
   }
-  VVM_CASE(ExitInterp) {
-    // fp is this activation's bottom frame; the value returned sits just below sp.
-    if (entryReturns && result) *result = sp[-1];
-    t.fp = fp - 1;
-    return Status::Ok;
+    IFZ(IfzEq, a == 0)
+    IFZ(IfzNe, a != 0)
+    IFZ(IfzLt, a < 0)
+    IFZ(IfzGe, a >= 0)
+    IFZ(IfzGt, a > 0)
+    IFZ(IfzLe, a <= 0)
+#define IF2(Name, field, cond)                                                                                         \
+  VVM_CASE(Name) {                                                                                                     \
+    auto b = (--sp)->field;                                                                                            \
+    auto a = (--sp)->field;                                                                                            \
+    if (cond) BRANCH_TO(ip[1].target);                                                                                 \
+    NEXT(1);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
   }
+    IF2(IfEqI32, i32, a == b)
+    IF2(IfNeI32, i32, a != b)
+    IF2(IfLtI32, i32, a < b)
+    IF2(IfGeI32, i32, a >= b)
+    IF2(IfGtI32, i32, a > b)
+    IF2(IfLeI32, i32, a <= b)
+    IF2(IfEqRef, ref, a == b)
+    IF2(IfNeRef, ref, a != b)
+#define IFREF(Name, cond)                                                                                              \
+  VVM_CASE(Name) {                                                                                                     \
+    Object* a = (--sp)->ref;                                                                                           \
+    if (cond) BRANCH_TO(ip[1].target);                                                                                 \
+    NEXT(1);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+    IFREF(IfNull, a == nullptr)
+    IFREF(IfNonNull, a != nullptr)
+    VVM_CASE(TableSwitch) {
+      // Linked table: [low][count][default][targets...]
+      const Code* tab = static_cast<const Code*>(ip[1].ptr);
+      int64_t k = static_cast<int64_t>((--sp)->i32) - tab[0].i;
+      BRANCH_TO(static_cast<uint64_t>(k) < static_cast<uint64_t>(tab[1].i) ? tab[3 + k].target : tab[2].target);
+    }
+    VVM_CASE(LookupSwitch) {
+      // Linked table: [count][default][key0][target0][key1][target1]... keys ascending.
+      const Code* tab = static_cast<const Code*>(ip[1].ptr);
+      int32_t key = (--sp)->i32;
+      int64_t lo = 0, hi = tab[0].i - 1;
+      const Code* dest = tab[1].target;
+      while (lo <= hi) {
+        int64_t mid = (lo + hi) / 2;
+        int32_t k = static_cast<int32_t>(tab[2 + 2 * mid].i);
+        if (k == key) {
+          dest = tab[3 + 2 * mid].target;
+          break;
+        }
+        if (k < key)
+          lo = mid + 1;
+        else
+          hi = mid - 1;
+      }
+      BRANCH_TO(dest);
+    }
+
+    // ---- objects
+    VVM_CASE(New) {
+      Object* o = rt.newObject(OPTR(1, const Shape*));
+      if (!o) [[unlikely]]
+        VVM_RAISE(VpMessage::HeapLimit, OPTR(1, const Shape*)->instanceBytes());
+      (sp++)->ref = o;
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+#define GETFIELD(Name)                                                                                                 \
+  VVM_CASE(Name) {                                                                                                     \
+    Object* o = sp[-1].ref;                                                                                            \
+    NULL_CHECK(o);                                                                                                     \
+    INSTANCE_CHECK(o, OPTR(1, const Shape*));                                                                          \
+    sp[-1] = slotsOf(o)[OPND(2)];                                                                                      \
+    NEXT(2);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+#define PUTFIELD(Name)                                                                                                 \
+  VVM_CASE(Name) {                                                                                                     \
+    Object* o = sp[-2].ref;                                                                                            \
+    NULL_CHECK(o);                                                                                                     \
+    INSTANCE_CHECK(o, OPTR(1, const Shape*));                                                                          \
+    slotsOf(o)[OPND(2)] = sp[-1];                                                                                      \
+    sp -= 2;                                                                                                           \
+    NEXT(2);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+    GETFIELD(GetFieldI32)
+    GETFIELD(GetFieldI64) GETFIELD(GetFieldF32) GETFIELD(GetFieldF64) GETFIELD(GetFieldRef) PUTFIELD(PutFieldI32)
+        PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64) PUTFIELD(PutFieldRef) VVM_CASE(GetStaticI32)
+            VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32) VVM_CASE(GetStaticF64) VVM_CASE(GetStaticRef) {
+      *sp++ = *OPTR(1, const Value*);
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(PutStaticI32) VVM_CASE(PutStaticI64) VVM_CASE(PutStaticF32) VVM_CASE(PutStaticF64) VVM_CASE(PutStaticRef) {
+      *OPTR(1, Value*) = *--sp;
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(InstanceOf) {
+      Object* o = sp[-1].ref;
+      const Shape* s = OPTR(1, const Shape*);
+      sp[-1].i32 = o && (o->shape == s || o->shape->isSubshapeOf(s));
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(CheckCast) {
+      Object* o = sp[-1].ref;
+      if (o) INSTANCE_CHECK(o, OPTR(1, const Shape*));
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+
+    // ---- arrays
+    VVM_CASE(NewArray) {
+      int32_t n = sp[-1].i32;
+      if (n < 0) [[unlikely]]
+        VVM_RAISE(VpMessage::NegativeSize, n);
+      Elem e = static_cast<Elem>(OPND(1));
+      Array* a = rt.newArray(e, n);
+      if (!a) [[unlikely]]
+        VVM_RAISE(VpMessage::HeapLimit, int64_t{n} * elemSize(e) + 16);
+      sp[-1].ref = a;
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(ArrayLength) {
+      Object* o = sp[-1].ref;
+      NULL_CHECK(o);
+      if (!o->shape->isArray()) [[unlikely]]
+        VVM_RAISE(VpMessage::NotInstanceOf, describe(o), "an array");
+      sp[-1].i32 = static_cast<int32_t>(static_cast<Array*>(o)->length);
+      NEXT(0);
+      VVM_DISPATCH();
+    }
+#define ALOAD(Name, E, CType, field)                                                                                   \
+  VVM_CASE(Name) {                                                                                                     \
+    ARRAY_ACCESS(-2, -1, ELEM_IS(E));                                                                                  \
+    sp[-2].field = arr->data<CType>()[idx];                                                                            \
+    --sp;                                                                                                              \
+    NEXT(0);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+    ALOAD(ALoadI8, I8, int8_t, i32)
+    ALOAD(ALoadU16, U16, uint16_t, i32)
+    ALOAD(ALoadI16, I16, int16_t, i32)
+    ALOAD(ALoadI32, I32, int32_t, i32)
+    ALOAD(ALoadI64, I64, int64_t, i64)
+    ALOAD(ALoadF32, F32, float, f32)
+    ALOAD(ALoadF64, F64, double, f64)
+    ALOAD(ALoadRef, Ref, Object*, ref)
+#define ASTORE(Name, ok, CType, field)                                                                                 \
+  VVM_CASE(Name) {                                                                                                     \
+    ARRAY_ACCESS(-3, -2, ok);                                                                                          \
+    arr->data<CType>()[idx] = static_cast<CType>(sp[-1].field);                                                        \
+    sp -= 3;                                                                                                           \
+    NEXT(0);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+    ASTORE(AStoreI8, ELEM_IS(I8), int8_t, i32)
+    ASTORE(AStoreI16, ELEM_IS(I16) || ELEM_IS(U16), int16_t, i32)
+    ASTORE(AStoreI32, ELEM_IS(I32), int32_t, i32)
+    ASTORE(AStoreI64, ELEM_IS(I64), int64_t, i64)
+    ASTORE(AStoreF32, ELEM_IS(F32), float, f32)
+    ASTORE(AStoreF64, ELEM_IS(F64), double, f64)
+    ASTORE(AStoreRef, ELEM_IS(Ref), Object*, ref)
+
+    // ---- calls
+    VVM_CASE(Call) {
+      callee = OPTR(1, Method*);
+      fp->ip = ip + 2;
+      args = sp - callee->paramCount();
+      goto enter;
+    }
+    VVM_CASE(CallVirt) {
+      const Shape* s = OPTR(1, const Shape*);
+      size_t slot = static_cast<size_t>(OPND(2));
+      uint32_t n = s->vtable[slot]->paramCount();
+      Object* recv = sp[-static_cast<ptrdiff_t>(n)].ref;
+      NULL_CHECK(recv);
+      INSTANCE_CHECK(recv, s);
+      callee = recv->shape->vtable[slot];
+      fp->ip = ip + 3;
+      args = sp - n;
+      goto enter;
+    }
+    VVM_CASE(CallPrim) {
+      const Primitive* p = OPTR(1, const Primitive*);
+      Value* pargs = sp - p->paramCount;
+      fp->ip = ip + 2;
+      t.fp = fp;
+      if (!p->fn(t, pargs)) [[unlikely]]
+        goto unwind;
+      sp = pargs + p->returnsValue;
+      NEXT(1);
+      VVM_DISPATCH();
+    }
+
+    // ---- returns: the callee's frame started where its arguments were
+    {
+      Value ret;
+      VVM_CASE(Ret)
+      ret.i64 = 0;
+      goto doReturn;
+      VVM_CASE(RetI32) VVM_CASE(RetI64) VVM_CASE(RetF32) VVM_CASE(RetF64) VVM_CASE(RetRef) ret = sp[-1];
+    doReturn:
+      sp = locals;
+      --fp;
+      t.fp = fp;
+      ip = fp->ip;
+      locals = fp->locals;
+      method = fp->method;
+      *sp++ = ret;
+      VVM_DISPATCH();
+    }
+
+    // ---- exceptions
+    VVM_CASE(Throw) {
+      Object* exc = sp[-1].ref;
+      if (!exc) VVM_RAISE(VpMessage::ThrowNull);
+      fp->ip = ip + 1;
+      t.fp = fp;
+      t.throwObject(exc);
+      goto unwind;
+    }
+    VVM_CASE(Resume) {
+      Object* token = sp[-1].ref;
+      if (!token) VVM_RAISE(VpMessage::ThrowNull);
+      fp->ip = ip + 1;
+      t.fp = fp;
+      t.throwObject(token);
+      goto unwind;
+    }
+
+    // ---- internal
+    VVM_CASE(LinkStub) {
+      ip = detail::linkOnEntry(method);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(ExitInterp) {
+      // fp is this activation's bottom frame; the value returned sits just below sp.
+      if (entryReturns && result) *result = sp[-1];
+      t.fp = fp - 1;
+      return Status::Ok;
+    }
 
 #if !VVM_COMPUTED_GOTO
   }
@@ -597,7 +733,8 @@ enter : {
   ip = callee->entry;
   int32_t h = callee->hotness.load(std::memory_order_relaxed) + 1;
   callee->hotness.store(h, std::memory_order_relaxed);
-  if (h == threshold) [[unlikely]] detail::tierUp(t, callee);
+  if (h == threshold) [[unlikely]]
+    detail::tierUp(t, callee);
   VVM_DISPATCH();
 }
 

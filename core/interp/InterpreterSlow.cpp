@@ -65,8 +65,7 @@ void link(Method& m) {
   std::vector<uint32_t> switchAt;
   for (const auto& sw : m.switches) {
     switchAt.push_back(size);
-    size += sw.dense ? 3 + static_cast<uint32_t>(sw.targets.size())
-                     : 2 + 2 * static_cast<uint32_t>(sw.targets.size());
+    size += sw.dense ? 3 + static_cast<uint32_t>(sw.targets.size()) : 2 + 2 * static_cast<uint32_t>(sw.targets.size());
   }
   std::vector<Code> out(size);
   auto target = [&](uint32_t insn) { return &out[offsets[insn]]; };
@@ -84,9 +83,12 @@ void link(Method& m) {
       for (unsigned k = 0; k < operandWords(kind); ++k, ++word) {
         int64_t v = irWords[word];
         Code& c = w[1 + word];
-        if (kind == OperandKind::Label) c.target = target(static_cast<uint32_t>(v));
-        else if (kind == OperandKind::Switch) c.ptr = &out[switchAt[static_cast<size_t>(v)]];
-        else c.i = v;
+        if (kind == OperandKind::Label)
+          c.target = target(static_cast<uint32_t>(v));
+        else if (kind == OperandKind::Switch)
+          c.ptr = &out[switchAt[static_cast<size_t>(v)]];
+        else
+          c.i = v;
       }
     }
   }
@@ -134,8 +136,7 @@ detail::Unwound detail::unwind(Thread& t) {
     // Handlers are searched in table order: inner ranges come first (as in the JVM).
     for (const Handler& h : m->handlers) {
       if (at < h.start || at >= h.end) continue;
-      if (!h.cleanup && h.shape && exc->shape != h.shape && !exc->shape->isSubshapeOf(h.shape))
-        continue;
+      if (!h.cleanup && h.shape && exc->shape != h.shape && !exc->shape->isSubshapeOf(h.shape)) continue;
       Value* sp = fp->locals + m->locals.size();
       (sp++)->ref = exc;
       t.pending = nullptr;

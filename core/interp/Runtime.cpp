@@ -118,8 +118,10 @@ void Runtime::raiseFormatted(Thread& t, VpMessage msg, std::string text) {
   } else {
     exc = newObject(errorShape(kind));
     Object* message = exc ? newString(text) : nullptr;
-    if (exc && message) slotsOf(exc)[0].ref = message;
-    else exc = nullptr;
+    if (exc && message)
+      slotsOf(exc)[0].ref = message;
+    else
+      exc = nullptr;
   }
   t.throwObject(exc ? exc : outOfMemory_);
 }

@@ -32,9 +32,9 @@ enum class VpMessage : uint8_t {
 
 /// Process-wide limits and tiering settings.
 struct RuntimeConfig {
-  uint32_t maxFrames = 100000;       ///< VP call depth limit
-  size_t stackSlots = 16u << 20;     ///< VP value stack size, in slots
-  int32_t tierThreshold = 10000;     ///< invocations + back edges before tier-up is requested
+  uint32_t maxFrames = 100000;   ///< VP call depth limit
+  size_t stackSlots = 16u << 20; ///< VP value stack size, in slots
+  int32_t tierThreshold = 10000; ///< invocations + back edges before tier-up is requested
 };
 
 /// Makes a language-level exception for a VP error. The default makes VP error objects.

@@ -44,9 +44,7 @@ std::optional<Kind> kindFromLetter(char c) {
   return std::nullopt;
 }
 
-std::string_view elemName(Elem e) {
-  return e == Elem::None ? "none" : kElemNames[static_cast<size_t>(e)];
-}
+std::string_view elemName(Elem e) { return e == Elem::None ? "none" : kElemNames[static_cast<size_t>(e)]; }
 
 std::optional<Elem> elemFromName(std::string_view name) {
   for (size_t i = 0; i < std::size(kElemNames); ++i)

@@ -73,17 +73,17 @@ struct Method {
   std::vector<Insn> code;
   std::vector<Handler> handlers;
   std::vector<SwitchTable> switches;
-  uint32_t maxStack = 0;   ///< set by the verifier
-  uint32_t line = 0;       ///< where the method is defined
+  uint32_t maxStack = 0; ///< set by the verifier
+  uint32_t line = 0;     ///< where the method is defined
   bool verified = false;
 
   // ---- interpreter state
-  const Code* entry = nullptr;          ///< linked code, or the link stub
-  std::vector<Code> linked;             ///< threaded code; stable once linked
-  std::vector<uint32_t> insnOffset;     ///< IR index -> word offset in `linked`
-  uint32_t frameSize = 0;               ///< locals + maxStack
-  std::atomic<int32_t> hotness{0};      ///< invocation + loop counter toward tier-up
-  void* nativeEntry = nullptr;          ///< compiled code, once the JIT installs it
+  const Code* entry = nullptr;      ///< linked code, or the link stub
+  std::vector<Code> linked;         ///< threaded code; stable once linked
+  std::vector<uint32_t> insnOffset; ///< IR index -> word offset in `linked`
+  uint32_t frameSize = 0;           ///< locals + maxStack
+  std::atomic<int32_t> hotness{0};  ///< invocation + loop counter toward tier-up
+  void* nativeEntry = nullptr;      ///< compiled code, once the JIT installs it
 
   uint32_t paramCount() const { return static_cast<uint32_t>(sig.params.size()); }
   /// Maps a position in linked code back to its IR instruction index.

@@ -12,7 +12,7 @@ const OpInfo kOpInfo[kOpCount] = {
 };
 
 std::optional<OperandKind> operandKindFromLetter(char c) {
-#define VVM_OPERAND(Name, Letter, Words, Doc)                                                     \
+#define VVM_OPERAND(Name, Letter, Words, Doc)                                                                          \
   if (c == Letter) return OperandKind::Name;
 #include "core/ir/Operands.def"
   return std::nullopt;
@@ -20,9 +20,10 @@ std::optional<OperandKind> operandKindFromLetter(char c) {
 
 unsigned operandWords(OperandKind k) {
   switch (k) {
-#define VVM_OPERAND(Name, Letter, Words, Doc)                                                     \
-  case OperandKind::Name: return Words;
+    // clang-format off
+#define VVM_OPERAND(Name, Letter, Words, Doc) case OperandKind::Name: return Words;
 #include "core/ir/Operands.def"
+    // clang-format on
   }
   return 0;
 }

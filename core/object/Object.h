@@ -55,19 +55,17 @@ struct Shape {
   std::vector<const Shape*> display; ///< ancestors by depth, ending with this shape
   std::vector<FieldInfo> fields;     ///< slot i is fields[i]; parents' fields come first
   std::vector<std::string> vslotNames;
-  std::vector<Method*> vtable;       ///< dispatch table; parents' slots come first
-  Elem elem = Elem::None;            ///< element kind when this shape describes arrays
-  bool atomic = true;                ///< no reference slots: allocate unscanned
-  uintptr_t gcDescriptor = 0;        ///< precise layout for the collector
-  const void* owner = nullptr;       ///< the VMlet (or module) that made it
-  Object* languageClass = nullptr;   ///< the language-level class object, if any
+  std::vector<Method*> vtable;     ///< dispatch table; parents' slots come first
+  Elem elem = Elem::None;          ///< element kind when this shape describes arrays
+  bool atomic = true;              ///< no reference slots: allocate unscanned
+  uintptr_t gcDescriptor = 0;      ///< precise layout for the collector
+  const void* owner = nullptr;     ///< the VMlet (or module) that made it
+  Object* languageClass = nullptr; ///< the language-level class object, if any
 
   bool isArray() const { return elem != Elem::None; }
   size_t instanceBytes() const { return sizeof(Object) + fields.size() * sizeof(Value); }
   /// Cohen display test: constant time, no loop.
-  bool isSubshapeOf(const Shape* t) const {
-    return depth >= t->depth && display[t->depth] == t;
-  }
+  bool isSubshapeOf(const Shape* t) const { return depth >= t->depth && display[t->depth] == t; }
   int fieldIndex(std::string_view n) const;
   int vslotIndex(std::string_view n) const;
 

@@ -13,10 +13,10 @@ namespace vvm {
 }
 } // namespace vvm
 
-#define VVM_ASSERT(cond)                                                                          \
-  do {                                                                                            \
-    if (!(cond)) [[unlikely]]                                                                     \
-      ::vvm::assertionFailed("assertion failed: " #cond, __FILE__, __LINE__);                    \
+#define VVM_ASSERT(cond)                                                                                               \
+  do {                                                                                                                 \
+    if (!(cond)) [[unlikely]]                                                                                          \
+      ::vvm::assertionFailed("assertion failed: " #cond, __FILE__, __LINE__);                                          \
   } while (0)
 
 #define VVM_UNREACHABLE(what) ::vvm::assertionFailed("unreachable: " what, __FILE__, __LINE__)

@@ -5,8 +5,7 @@
 
 namespace vvm {
 
-void Diagnostics::error(std::string file, uint32_t line, uint32_t col, std::string message,
-                        std::string sourceLine) {
+void Diagnostics::error(std::string file, uint32_t line, uint32_t col, std::string message, std::string sourceLine) {
   ++count_;
   if (list_.size() < kMaxErrors)
     list_.push_back({std::move(file), line, col, std::move(message), std::move(sourceLine)});

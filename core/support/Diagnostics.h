@@ -25,8 +25,7 @@ public:
   static constexpr size_t kMaxErrors = 20;
 
   /// Records an error; past kMaxErrors only counts it.
-  void error(std::string file, uint32_t line, uint32_t col, std::string message,
-             std::string sourceLine = {});
+  void error(std::string file, uint32_t line, uint32_t col, std::string message, std::string sourceLine = {});
   bool hasErrors() const { return count_ > 0; }
   size_t count() const { return count_; }
   const std::vector<Diagnostic>& all() const { return list_; }

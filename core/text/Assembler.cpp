@@ -94,7 +94,10 @@ private:
       size_t i = 0;
       while (i < s.size()) {
         char c = s[i];
-        if (c == ' ' || c == '\t' || c == ',') { ++i; continue; }
+        if (c == ' ' || c == '\t' || c == ',') {
+          ++i;
+          continue;
+        }
         if (c == ';') break;
         Token t;
         t.col = static_cast<uint32_t>(i + 1);
@@ -107,8 +110,14 @@ private:
           bool closed = false;
           while (i < s.size()) {
             char d = s[i++];
-            if (d == '"') { closed = true; break; }
-            if (d != '\\') { t.text += d; continue; }
+            if (d == '"') {
+              closed = true;
+              break;
+            }
+            if (d != '\\') {
+              t.text += d;
+              continue;
+            }
             if (i >= s.size()) break;
             char e = s[i++];
             switch (e) {
@@ -162,8 +171,9 @@ private:
   std::optional<Kind> parseKind(const Line& l, const Token& t, bool allowVoid) {
     auto k = kindFromName(t.text);
     if (!k || k == Kind::Word || (!allowVoid && *k == Kind::Void)) {
-      error(l, t, fmt::format("'{}' is not a {}kind (i32 i64 f32 f64 ref{})", t.text, allowVoid ? "result " : "",
-                              allowVoid ? " void" : ""));
+      error(l, t,
+            fmt::format("'{}' is not a {}kind (i32 i64 f32 f64 ref{})", t.text, allowVoid ? "result " : "",
+                        allowVoid ? " void" : ""));
       return std::nullopt;
     }
     return k;
@@ -246,7 +256,8 @@ private:
       }
       parent = module_.findShape(l.tokens[3].text);
       if (!parent) {
-        error(l, l.tokens[3], fmt::format("parent shape '{}' is not defined (define a shape before extending it)", l.tokens[3].text));
+        error(l, l.tokens[3],
+              fmt::format("parent shape '{}' is not defined (define a shape before extending it)", l.tokens[3].text));
         return end + 1;
       }
       if (parent->isArray()) {
@@ -268,12 +279,19 @@ private:
       const std::string& d = m.tokens[0].text;
       if (d == ".field") {
         if (!expectName(m, 1, "field name")) continue;
-        if (m.tokens.size() < 3) { error(m, m.tokens[0], "expected: .field NAME KIND"); continue; }
+        if (m.tokens.size() < 3) {
+          error(m, m.tokens[0], "expected: .field NAME KIND");
+          continue;
+        }
         auto k = parseKind(m, m.tokens[2], false);
         if (!k) continue;
         for (size_t f = parent ? parent->fields.size() : 0; f < s->fields.size(); ++f)
-          if (s->fields[f].name == m.tokens[1].text) error(m, m.tokens[1], fmt::format("field '{}' is defined twice", m.tokens[1].text));
-        if (s->fields.size() >= 65535) { error(m, m.tokens[0], "too many fields"); continue; }
+          if (s->fields[f].name == m.tokens[1].text)
+            error(m, m.tokens[1], fmt::format("field '{}' is defined twice", m.tokens[1].text));
+        if (s->fields.size() >= 65535) {
+          error(m, m.tokens[0], "too many fields");
+          continue;
+        }
         s->fields.push_back({m.tokens[1].text, *k});
         extra(m, 3);
       } else if (d == ".vslot") {
@@ -358,13 +376,16 @@ private:
           continue;
         }
         if (target->sig.params.empty() || target->sig.params[0] != Kind::Ref) {
-          error(*m, m->tokens[2], fmt::format("method '{}' cannot fill a dispatch slot: its first parameter must be the receiver (ref)", target->name));
+          error(*m, m->tokens[2],
+                fmt::format("method '{}' cannot fill a dispatch slot: its first parameter must be the receiver (ref)",
+                            target->name));
           continue;
         }
         int idx = s->vslotIndex(slot);
         if (idx >= 0) {
           if (s->vtable[static_cast<size_t>(idx)]->sig != target->sig) {
-            error(*m, m->tokens[2], fmt::format("method '{}' overrides slot '{}' with a different signature", target->name, slot));
+            error(*m, m->tokens[2],
+                  fmt::format("method '{}' overrides slot '{}' with a different signature", target->name, slot));
             continue;
           }
           s->vtable[static_cast<size_t>(idx)] = target;
@@ -470,7 +491,8 @@ private:
       while (t < l.tokens.size() && !l.tokens[t].isString && l.tokens[t].text.size() > 1 &&
              l.tokens[t].text.back() == ':') {
         std::string name = l.tokens[t].text.substr(0, l.tokens[t].text.size() - 1);
-        if (!isName(name)) error(l, l.tokens[t], fmt::format("'{}' is not a valid label name", name));
+        if (!isName(name))
+          error(l, l.tokens[t], fmt::format("'{}' is not a valid label name", name));
         else if (!labels.emplace(name, static_cast<uint32_t>(m.code.size())).second)
           error(l, l.tokens[t], fmt::format("label '{}' is defined twice", name));
         ++t;
@@ -506,7 +528,8 @@ private:
         bool cleanup = d == ".cleanup";
         size_t want = cleanup ? 4 : 5;
         if (l.tokens.size() - t != want) {
-          error(l, head, cleanup ? "expected: .cleanup START END HANDLER" : "expected: .catch START END HANDLER SHAPE|any");
+          error(l, head,
+                cleanup ? "expected: .cleanup START END HANDLER" : "expected: .catch START END HANDLER SHAPE|any");
           continue;
         }
         const Shape* shape = nullptr;
@@ -532,10 +555,14 @@ private:
         for (size_t k = 0; k < kOpCount; ++k) {
           if (kOpInfo[k].flags & Internal) continue;
           size_t dd = distance(d, kOpInfo[k].name);
-          if (dd < bestD) { bestD = dd; best = kOpInfo[k].name; }
+          if (dd < bestD) {
+            bestD = dd;
+            best = kOpInfo[k].name;
+          }
         }
-        error(l, head, best.empty() ? fmt::format("unknown instruction '{}'", d)
-                                    : fmt::format("unknown instruction '{}' (did you mean '{}'?)", d, best));
+        error(l, head,
+              best.empty() ? fmt::format("unknown instruction '{}'", d)
+                           : fmt::format("unknown instruction '{}' (did you mean '{}'?)", d, best));
         continue;
       }
       if (m.code.size() >= kMaxInsns) {
@@ -568,7 +595,10 @@ private:
           if (!tok) break;
           auto v = kind == OperandKind::I32 ? parseInt(l, *tok, INT32_MIN, INT32_MAX, "an i32")
                                             : parseInt(l, *tok, INT64_MIN, INT64_MAX, "an i64");
-          if (v) *slot = *v; else ok = false;
+          if (v)
+            *slot = *v;
+          else
+            ok = false;
           break;
         }
         case OperandKind::F32:
@@ -576,7 +606,10 @@ private:
           const Token* tok = need();
           if (!tok) break;
           auto v = parseFloat(l, *tok);
-          if (!v) { ok = false; break; }
+          if (!v) {
+            ok = false;
+            break;
+          }
           if (kind == OperandKind::F32) {
             float f = static_cast<float>(*v);
             uint32_t bits;
@@ -591,9 +624,15 @@ private:
           const Token* tok = need();
           if (!tok) break;
           auto it = body.localNames.find(tok->text);
-          if (it != body.localNames.end()) { *slot = it->second; break; }
+          if (it != body.localNames.end()) {
+            *slot = it->second;
+            break;
+          }
           auto v = parseInt(l, *tok, 0, kMaxLocals, "a local index or name");
-          if (v) *slot = *v; else ok = false;
+          if (v)
+            *slot = *v;
+          else
+            ok = false;
           break;
         }
         case OperandKind::Label: {
@@ -607,8 +646,11 @@ private:
           const Token* tok = need();
           if (!tok) break;
           Method* callee = module_.findMethod(tok->text);
-          if (!callee) { error(l, *tok, fmt::format("method '{}' is not defined", tok->text)); ok = false; }
-          else *slot = reinterpret_cast<int64_t>(callee);
+          if (!callee) {
+            error(l, *tok, fmt::format("method '{}' is not defined", tok->text));
+            ok = false;
+          } else
+            *slot = reinterpret_cast<int64_t>(callee);
           break;
         }
         case OperandKind::VSlot:
@@ -616,7 +658,10 @@ private:
           const Token* tok = need();
           if (!tok) break;
           auto member = parseMember(l, *tok, kind == OperandKind::Field);
-          if (!member) { ok = false; break; }
+          if (!member) {
+            ok = false;
+            break;
+          }
           in.a = reinterpret_cast<int64_t>(member->first);
           in.b = member->second;
           break;
@@ -625,41 +670,61 @@ private:
           const Token* tok = need();
           if (!tok) break;
           const StaticInfo* s = module_.findStatic(tok->text);
-          if (!s) { error(l, *tok, fmt::format("static '{}' is not defined", tok->text)); ok = false; }
-          else *slot = reinterpret_cast<int64_t>(s->cell);
+          if (!s) {
+            error(l, *tok, fmt::format("static '{}' is not defined", tok->text));
+            ok = false;
+          } else
+            *slot = reinterpret_cast<int64_t>(s->cell);
           break;
         }
         case OperandKind::Shape: {
           const Token* tok = need();
           if (!tok) break;
           Shape* s = module_.findShape(tok->text);
-          if (!s) { error(l, *tok, fmt::format("shape '{}' is not defined", tok->text)); ok = false; }
-          else *slot = reinterpret_cast<int64_t>(s);
+          if (!s) {
+            error(l, *tok, fmt::format("shape '{}' is not defined", tok->text));
+            ok = false;
+          } else
+            *slot = reinterpret_cast<int64_t>(s);
           break;
         }
         case OperandKind::Elem: {
           const Token* tok = need();
           if (!tok) break;
           auto e = elemFromName(tok->text);
-          if (!e) { error(l, *tok, fmt::format("'{}' is not an element kind (i8 u16 i16 i32 i64 f32 f64 ref)", tok->text)); ok = false; }
-          else *slot = static_cast<int64_t>(*e);
+          if (!e) {
+            error(l, *tok, fmt::format("'{}' is not an element kind (i8 u16 i16 i32 i64 f32 f64 ref)", tok->text));
+            ok = false;
+          } else
+            *slot = static_cast<int64_t>(*e);
           break;
         }
         case OperandKind::String: {
           const Token* tok = need();
           if (!tok) break;
-          if (!tok->isString) { error(l, *tok, "expected a string literal in double quotes"); ok = false; break; }
+          if (!tok->isString) {
+            error(l, *tok, "expected a string literal in double quotes");
+            ok = false;
+            break;
+          }
           Object* s = module_.internString(tok->text);
-          if (!s) { error(l, *tok, "out of memory interning the string"); ok = false; }
-          else *slot = reinterpret_cast<int64_t>(s);
+          if (!s) {
+            error(l, *tok, "out of memory interning the string");
+            ok = false;
+          } else
+            *slot = reinterpret_cast<int64_t>(s);
           break;
         }
         case OperandKind::Prim: {
           const Token* tok = need();
           if (!tok) break;
           const Primitive* p = module_.runtime().primitives().find(tok->text);
-          if (!p) { error(l, *tok, fmt::format("primitive '{}' is not registered (vvm run --list-primitives shows them)", tok->text)); ok = false; }
-          else *slot = reinterpret_cast<int64_t>(p);
+          if (!p) {
+            error(l, *tok,
+                  fmt::format("primitive '{}' is not registered (vvm run --list-primitives shows them)", tok->text));
+            ok = false;
+          } else
+            *slot = reinterpret_cast<int64_t>(p);
           break;
         }
         }
@@ -782,8 +847,10 @@ private:
     for (char c : info(op).operands) {
       if (!out.empty()) out += ' ';
       switch (*operandKindFromLetter(c)) {
-#define VVM_OPERAND(Name, Letter, Words, Doc)                                                     \
-  case OperandKind::Name: out += Doc; break;
+#define VVM_OPERAND(Name, Letter, Words, Doc)                                                                          \
+  case OperandKind::Name:                                                                                              \
+    out += Doc;                                                                                                        \
+    break;
 #include "core/ir/Operands.def"
       }
     }

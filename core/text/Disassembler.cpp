@@ -25,8 +25,10 @@ std::string quote(std::string_view s) {
     case '\\': out += "\\\\"; break;
     case '"': out += "\\\""; break;
     default:
-      if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
-      else out += static_cast<char>(c);
+      if (c < 0x20 || c == 0x7f)
+        out += fmt::format("\\x{:02x}", c);
+      else
+        out += static_cast<char>(c);
     }
   }
   return out + "\"";
@@ -50,7 +52,8 @@ std::string disassemble(const Method& m) {
   }
   std::set<uint32_t> targets;
   for (const Insn& in : m.code)
-    if (hasFlag(in.op, Branch) && in.op != Op::TableSwitch && in.op != Op::LookupSwitch) targets.insert(static_cast<uint32_t>(in.a));
+    if (hasFlag(in.op, Branch) && in.op != Op::TableSwitch && in.op != Op::LookupSwitch)
+      targets.insert(static_cast<uint32_t>(in.a));
   for (const SwitchTable& sw : m.switches) {
     targets.insert(sw.defaultTarget);
     targets.insert(sw.targets.begin(), sw.targets.end());
@@ -62,8 +65,11 @@ std::string disassemble(const Method& m) {
   }
   auto label = [](uint32_t i) { return fmt::format("L{}", i); };
   for (const Handler& h : m.handlers) {
-    if (h.cleanup) out += fmt::format("  .cleanup {} {} {}\n", label(h.start), label(h.end), label(h.target));
-    else out += fmt::format("  .catch {} {} {} {}\n", label(h.start), label(h.end), label(h.target), h.shape ? h.shape->name : "any");
+    if (h.cleanup)
+      out += fmt::format("  .cleanup {} {} {}\n", label(h.start), label(h.end), label(h.target));
+    else
+      out += fmt::format("  .catch {} {} {} {}\n", label(h.start), label(h.end), label(h.target),
+                         h.shape ? h.shape->name : "any");
   }
   for (uint32_t i = 0; i <= m.code.size(); ++i) {
     if (targets.count(i)) out += label(i) + ":\n";

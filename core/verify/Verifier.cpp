@@ -54,11 +54,17 @@ std::string showStack(const Stack& s) {
 /// The kind an instruction's local operand must have, or Void for other instructions.
 Kind localKind(Op op) {
   switch (op) {
-  case Op::LoadI32: case Op::StoreI32: case Op::IncI32: return Kind::I32;
-  case Op::LoadI64: case Op::StoreI64: return Kind::I64;
-  case Op::LoadF32: case Op::StoreF32: return Kind::F32;
-  case Op::LoadF64: case Op::StoreF64: return Kind::F64;
-  case Op::LoadRef: case Op::StoreRef: return Kind::Ref;
+  case Op::LoadI32:
+  case Op::StoreI32:
+  case Op::IncI32: return Kind::I32;
+  case Op::LoadI64:
+  case Op::StoreI64: return Kind::I64;
+  case Op::LoadF32:
+  case Op::StoreF32: return Kind::F32;
+  case Op::LoadF64:
+  case Op::StoreF64: return Kind::F64;
+  case Op::LoadRef:
+  case Op::StoreRef: return Kind::Ref;
   default: return Kind::Void;
   }
 }
@@ -73,8 +79,7 @@ Kind movedKind(Op op) {
 
 class MethodVerifier {
 public:
-  MethodVerifier(Method& m, Diagnostics& diags, std::string_view file,
-                 const std::vector<std::string>* lines)
+  MethodVerifier(Method& m, Diagnostics& diags, std::string_view file, const std::vector<std::string>* lines)
       : m_(m), diags_(diags), file_(file), lines_(lines) {}
 
   bool run() {
@@ -109,12 +114,14 @@ private:
     if (m_.locals.size() > kMaxLocals) return error(none, fmt::format("more than {} locals", kMaxLocals));
     if (m_.locals.size() < m_.sig.params.size()) return error(none, "fewer locals than parameters");
     for (size_t i = 0; i < m_.sig.params.size(); ++i)
-      if (m_.locals[i] != m_.sig.params[i]) return error(none, fmt::format("local {} does not match parameter kind", i));
+      if (m_.locals[i] != m_.sig.params[i])
+        return error(none, fmt::format("local {} does not match parameter kind", i));
     for (Kind k : m_.locals)
       if (k == Kind::Void) return error(none, "a local or parameter cannot be void");
     for (const Handler& h : m_.handlers) {
       if (h.start >= h.end || h.end > m_.code.size() || h.target >= m_.code.size())
-        return error(none, fmt::format("handler range [{}, {}) -> {} is not within the method", h.start, h.end, h.target));
+        return error(none,
+                     fmt::format("handler range [{}, {}) -> {} is not within the method", h.start, h.end, h.target));
     }
   }
 
@@ -124,7 +131,8 @@ private:
     const Insn& in = m_.code[i];
     if (static_cast<size_t>(in.op) >= kOpCount) return error(i, "invalid opcode");
     const OpInfo& oi = info(in.op);
-    if (oi.flags & Internal) return error(i, fmt::format("'{}' is interpreter-internal and cannot appear in code", oi.name));
+    if (oi.flags & Internal)
+      return error(i, fmt::format("'{}' is interpreter-internal and cannot appear in code", oi.name));
     const int64_t words[2] = {in.a, in.b};
     unsigned w = 0;
     for (char letter : oi.operands) {
@@ -148,7 +156,10 @@ private:
         if (!labelOk(v)) error(i, fmt::format("branch target {} is not an instruction of this method", v));
         break;
       case OperandKind::Switch: {
-        if (v < 0 || static_cast<uint64_t>(v) >= m_.switches.size()) { error(i, "switch table index out of range"); break; }
+        if (v < 0 || static_cast<uint64_t>(v) >= m_.switches.size()) {
+          error(i, "switch table index out of range");
+          break;
+        }
         const SwitchTable& sw = m_.switches[static_cast<size_t>(v)];
         if (!labelOk(sw.defaultTarget)) error(i, "switch default target out of range");
         for (uint32_t t : sw.targets)
@@ -159,7 +170,10 @@ private:
         if (!sw.dense) {
           if (sw.keys.size() != sw.targets.size()) error(i, "lookupswitch keys and targets differ in number");
           for (size_t k = 1; k < sw.keys.size(); ++k)
-            if (sw.keys[k - 1] >= sw.keys[k]) { error(i, "lookupswitch keys must be strictly ascending"); break; }
+            if (sw.keys[k - 1] >= sw.keys[k]) {
+              error(i, "lookupswitch keys must be strictly ascending");
+              break;
+            }
         }
         break;
       }
@@ -189,15 +203,18 @@ private:
       case OperandKind::Static: {
         auto* cell = reinterpret_cast<const Value*>(v);
         const StaticInfo* si = cell && m_.module ? m_.module->staticForCell(cell) : nullptr;
-        if (!si) error(i, "static does not exist");
+        if (!si)
+          error(i, "static does not exist");
         else if (si->kind != movedKind(in.op))
           error(i, fmt::format("{} used on static '{}' of kind {}", oi.name, si->name, kindName(si->kind)));
         break;
       }
       case OperandKind::Shape: {
         auto* s = reinterpret_cast<const Shape*>(v);
-        if (!s) error(i, "missing shape");
-        else if (in.op == Op::New && s->isArray()) error(i, fmt::format("'new' cannot make array shape {}; use newarray", s->name));
+        if (!s)
+          error(i, "missing shape");
+        else if (in.op == Op::New && s->isArray())
+          error(i, fmt::format("'new' cannot make array shape {}; use newarray", s->name));
         break;
       }
       case OperandKind::Elem:
