@@ -62,9 +62,9 @@ int listPrimitives(core::Runtime& rt) {
 } // namespace
 
 CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
-  CLI::App* run = app.add_subcommand("run", "Run a program: vvm run FILE [ARGS...]");
+  CLI::App* run = app.add_subcommand("run", "Run a program: vvm run [OPTIONS] FILE [ARGS...]");
+  run->footer("Everything after FILE is passed to the program.");
   run->add_option("file", o.file, "Program to run (VP assembly: .vp)");
-  run->add_option("args", o.args, "Arguments passed to the program");
   run->add_option("--max-heap", o.maxHeap, "Heap limit (e.g. 64m, 2g); exhausting it raises OutOfMemoryError")
       ->transform(CLI::AsSizeValue(false));
   run->add_option("--max-stack-depth", o.maxStackDepth, "VP call depth limit; beyond it StackOverflowError")
@@ -72,9 +72,6 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   run->add_flag("--gc-stats", o.gcStats, "Print collections, heap size and time spent collecting at exit");
   run->add_flag("--dump-vp", o.dumpVp, "Print the program's verified VP IR (as .vp text) to stderr");
   run->add_flag("--list-primitives", o.listPrimitives, "List the primitives VP code can call, and exit");
-  // Everything after FILE belongs to the program, even if it looks like an option.
-  run->positionals_at_end(false);
-  run->prefix_command(true);
   return run;
 }
 

@@ -7,6 +7,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -50,6 +51,38 @@ void setUpLogging(int verbosity, bool quiet, const std::string& level) {
   spdlog::set_level(lvl);
 }
 
+/// True when `word` is an option of `app` that takes a separate value ("--max-heap 64m").
+bool takesValue(CLI::App& app, const std::string& word) {
+  if (word.size() < 2 || word[0] != '-' || word.find('=') != std::string::npos) return false;
+  try {
+    return app.get_option(word)->get_type_size_min() > 0;
+  } catch (const CLI::Error&) { return false; }
+}
+
+/// Returns how many leading words of argv are vvm's own: up to and including `run`'s FILE.
+int splitProgramArguments(CLI::App& app, CLI::App& run, int argc, char** argv) {
+  CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (level == &app) {
+      if (word == "run")
+        level = &run;
+      else if (word[0] != '-')
+        return argc; // another sub-command: CLI11 parses it all
+      else if (takesValue(app, word))
+        ++i;
+      continue;
+    }
+    if (word == "--") return std::min(i + 2, argc);
+    if (word.size() > 1 && word[0] == '-') {
+      if (takesValue(run, word)) ++i;
+      continue;
+    }
+    return i + 1; // FILE
+  }
+  return argc;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"vvm: a virtual virtual machine. One small core (the VP) runs the VM of any\n"
                "bytecoded language, described by a VMlet.",
@@ -75,19 +108,19 @@ int main(int argc, char** argv) {
     pending.push_back(sub);
   }
 
+  // Everything after `run FILE` belongs to the program, even words that look like options, so
+  // CLI11 only sees the words before it.
+  int cliArgc = splitProgramArguments(app, *runCmd, argc, argv);
+  for (int i = cliArgc; i < argc; ++i) run.args.emplace_back(argv[i]);
   try {
-    app.parse(argc, argv);
+    app.parse(cliArgc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(Exit::Usage);
   }
   setUpLogging(verbosity, quiet, logLevel);
 
-  if (runCmd->parsed()) {
-    // prefix_command leaves the program's own arguments in remaining().
-    for (auto& extra : runCmd->remaining()) run.args.push_back(extra);
-    return runCommand(run);
-  }
+  if (runCmd->parsed()) { return runCommand(run); }
   if (versionCmd->parsed()) {
     std::printf("vvm %s\n", VVM_VERSION);
 #if VVM_COMPUTED_GOTO

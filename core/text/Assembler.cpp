@@ -12,11 +12,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
+#include <unordered_map>
 
 namespace vvm::core {
 namespace {
@@ -44,6 +48,70 @@ size_t distance(std::string_view a, std::string_view b) {
   }
   return prev[b.size()];
 }
+
+/// The length of the well-formed UTF-8 sequence starting at s[i], or 0 if it is malformed
+/// (a stray continuation byte, a truncated sequence, an overlong form, a surrogate, > U+10FFFF).
+size_t utf8Length(std::string_view s, size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  size_t len;
+  uint32_t cp;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() - i < len) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    auto d = static_cast<unsigned char>(s[i + k]);
+    if ((d & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (d & 0x3f);
+  }
+  if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return 0;
+  if (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) return 0;
+  return len;
+}
+
+/// User text (a token, a name) made fit for a message: control bytes and malformed UTF-8
+/// become \xHH (a NUL would cut the printed diagnostics short, an escape sequence would drive
+/// the terminal), and text past 48 bytes is cut to "...", so that a 60 MB token does not
+/// make a 60 MB message. String-literal contents can hold any byte through escapes.
+std::string show(std::string_view s) {
+  constexpr size_t kMaxShown = 48;
+  std::string out;
+  size_t i = 0;
+  while (i < s.size() && out.size() < kMaxShown) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c >= 0x80 ? utf8Length(s, i) : 0;
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (len) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    }
+  }
+  if (i < s.size()) out += "...";
+  return out;
+}
+
+/// Resource limits of the .vp form beyond those of the IR (Verifier.h). Module's name
+/// lookups are linear, so each shape or static makes defining the next one slower; the
+/// inherited copies of fields, dispatch slots and the subtype display are counted so that a
+/// deep or wide hierarchy written in a few hundred KB cannot ask for gigabytes.
+constexpr size_t kMaxShapes = 65535;
+constexpr size_t kMaxStatics = 65535;
+constexpr size_t kMaxShapeEntries = size_t{1} << 22;
 
 class Assembler {
 public:
@@ -81,17 +149,51 @@ private:
   }
 
   void error(uint32_t line, uint32_t col, std::string msg) {
+    // Past the shown maximum only the count matters: skip copying the source line, which may
+    // be megabytes long, for each of what may be millions of errors on it.
+    if (diags_.count() >= Diagnostics::kMaxErrors) return diags_.error(file_, line, col, {});
     std::string src = line >= 1 && line <= sourceLines_.size() ? sourceLines_[line - 1] : std::string();
     diags_.error(file_, line, col, std::move(msg), src);
   }
   void error(const Line& l, const Token& t, std::string msg) { error(l.number, t.col, std::move(msg)); }
+
+  /// A .vp file is UTF-8 text. Control characters (other than tab) and malformed UTF-8 are
+  /// rejected wherever they are, comments included: they mean a binary or mis-encoded file,
+  /// and would otherwise end up in names and messages. Reports the first one on the line.
+  bool checkText(uint32_t number, std::string_view s) {
+    for (size_t i = 0; i < s.size();) {
+      auto c = static_cast<unsigned char>(s[i]);
+      if (c == '\t' || (c >= 0x20 && c < 0x7f)) {
+        ++i;
+        continue;
+      }
+      if (c >= 0x80) {
+        if (size_t len = utf8Length(s, i)) {
+          i += len;
+          continue;
+        }
+        error(number, static_cast<uint32_t>(i + 1),
+              fmt::format("invalid UTF-8 (byte 0x{:02x}): a .vp file must be UTF-8 text", c));
+        return false;
+      }
+      error(number, static_cast<uint32_t>(i + 1),
+            c == 0 ? std::string("NUL byte in the source: a .vp file must be text")
+                   : fmt::format("control character 0x{:02x} in the source (in a string literal, write \\x{:02x})", c,
+                                 c));
+      return false;
+    }
+    return true;
+  }
 
   void lex() {
     for (size_t n = 0; n < sourceLines_.size(); ++n) {
       const std::string& s = sourceLines_[n];
       Line line;
       line.number = static_cast<uint32_t>(n + 1);
+      if (!checkText(line.number, s)) continue;
       size_t i = 0;
+      // A UTF-8 byte order mark, which some editors write, is not part of the text.
+      if (n == 0 && s.compare(0, 3, "\xef\xbb\xbf") == 0) i = 3;
       while (i < s.size()) {
         char c = s[i];
         if (c == ' ' || c == '\t' || c == ',') {
@@ -128,16 +230,22 @@ private:
             case '\\': t.text += '\\'; break;
             case '"': t.text += '"'; break;
             case 'x': {
+              // Exactly two hex digits: from_chars alone would also take a sign ("\\x-1").
               int v = 0;
-              if (i + 2 > s.size() || std::from_chars(s.data() + i, s.data() + i + 2, v, 16).ptr != s.data() + i + 2) {
-                error(line.number, static_cast<uint32_t>(i - 1), "\\x needs two hex digits");
-                v = 0;
+              if (i + 2 <= s.size() && std::isxdigit(static_cast<unsigned char>(s[i])) &&
+                  std::isxdigit(static_cast<unsigned char>(s[i + 1]))) {
+                std::from_chars(s.data() + i, s.data() + i + 2, v, 16);
+                i += 2;
+              } else {
+                error(line.number, static_cast<uint32_t>(i - 1), "\\x needs two hex digits, as in \\x7f");
               }
-              i = std::min(i + 2, s.size());
               t.text += static_cast<char>(v);
               break;
             }
-            default: error(line.number, static_cast<uint32_t>(i - 1), fmt::format("unknown escape '\\{}'", e));
+            default:
+              error(line.number, static_cast<uint32_t>(i - 1),
+                    fmt::format("unknown escape '\\{}' (the escapes are \\n \\t \\r \\0 \\\\ \\\" \\xHH)",
+                                show(std::string_view(&e, 1))));
             }
           }
           if (!closed) error(line.number, t.col, "unterminated string literal");
@@ -150,6 +258,12 @@ private:
           i = j;
         }
         line.tokens.push_back(std::move(t));
+      }
+      // Every later pass reads a line's first token as its directive or instruction, so a
+      // quoted ".end" must not pass for one.
+      if (!line.tokens.empty() && line.tokens[0].isString) {
+        error(line, line.tokens[0], "a line cannot start with a string literal");
+        continue;
       }
       if (!line.tokens.empty()) lines_.push_back(std::move(line));
     }
@@ -172,7 +286,7 @@ private:
     auto k = kindFromName(t.text);
     if (!k || k == Kind::Word || (!allowVoid && *k == Kind::Void)) {
       error(l, t,
-            fmt::format("'{}' is not a {}kind (i32 i64 f32 f64 ref{})", t.text, allowVoid ? "result " : "",
+            fmt::format("'{}' is not a {}kind (i32 i64 f32 f64 ref{})", show(t.text), allowVoid ? "result " : "",
                         allowVoid ? " void" : ""));
       return std::nullopt;
     }
@@ -190,18 +304,85 @@ private:
 
   bool expectName(const Line& l, size_t idx, const char* what) {
     if (idx >= l.tokens.size()) {
-      error(l.number, l.tokens.back().col, fmt::format("expected {} after '{}'", what, l.tokens.back().text));
+      error(l.number, l.tokens.back().col, fmt::format("expected {} after '{}'", what, show(l.tokens.back().text)));
       return false;
     }
-    if (!isName(l.tokens[idx].text) || l.tokens[idx].isString) {
-      error(l, l.tokens[idx], fmt::format("'{}' is not a valid {}", l.tokens[idx].text, what));
+    if (l.tokens[idx].isString) {
+      error(l, l.tokens[idx], fmt::format("expected {}, not a string literal", what));
+      return false;
+    }
+    if (!isName(l.tokens[idx].text)) {
+      error(l, l.tokens[idx],
+            fmt::format("'{}' is not a valid {} (names are letters, digits and _ $ . - < > /, and do not start "
+                        "with a digit or '-')",
+                        show(l.tokens[idx].text), what));
+      return false;
+    }
+    return true;
+  }
+
+  /// A field or dispatch-slot name: a name without '.', since SHAPE.MEMBER operands are split
+  /// at the last '.'; a member "a.b" could never be named.
+  bool expectMemberName(const Line& l, size_t idx, const char* what) {
+    if (!expectName(l, idx, what)) return false;
+    if (l.tokens[idx].text.find('.') != std::string::npos) {
+      error(l, l.tokens[idx],
+            fmt::format("{} '{}' cannot contain '.' (operands name it as SHAPE.MEMBER)", what, show(l.tokens[idx].text)));
       return false;
     }
     return true;
   }
 
   void extra(const Line& l, size_t from) {
-    if (from < l.tokens.size()) error(l, l.tokens[from], fmt::format("unexpected '{}'", l.tokens[from].text));
+    if (from < l.tokens.size()) error(l, l.tokens[from], fmt::format("unexpected '{}'", show(l.tokens[from].text)));
+  }
+
+  /// A shape of this file or a built-in one. Module::findShape is a linear search, which a
+  /// file with many shapes and many `new` would make quadratic.
+  Shape* findShape(std::string_view name) const {
+    auto it = shapesByName_.find(name);
+    return it != shapesByName_.end() ? it->second : module_.runtime().findBuiltinShape(name);
+  }
+
+  const StaticInfo* findStatic(std::string_view name) const {
+    auto it = staticsByName_.find(name);
+    return it != staticsByName_.end() ? it->second : nullptr;
+  }
+
+  /// Index of field or slot `name` of a finished shape (the last one with that name, as
+  /// Shape::fieldIndex), through a per-shape table instead of a linear search per operand.
+  int memberIndex(const Shape* s, std::string_view name, bool field) {
+    auto& index = (field ? fieldIndex_ : slotIndex_)[s];
+    if (!index) {
+      index = std::make_unique<std::map<std::string, int, std::less<>>>();
+      if (field)
+        for (size_t i = 0; i < s->fields.size(); ++i) (*index)[s->fields[i].name] = static_cast<int>(i);
+      else
+        for (size_t i = 0; i < s->vslotNames.size(); ++i) (*index)[s->vslotNames[i]] = static_cast<int>(i);
+    }
+    auto it = index->find(name);
+    return it == index->end() ? -1 : it->second;
+  }
+
+  /// Charges `n` entries (fields, dispatch slots, display entries, inherited copies included)
+  /// to the file's budget; false after reporting that it is exhausted.
+  bool chargeShapeEntries(const Line& l, size_t n) {
+    shapeEntries_ += n;
+    if (shapeEntries_ <= kMaxShapeEntries) return true;
+    error(l, l.tokens[0],
+          fmt::format("the shapes of this file are too large: more than {} fields, dispatch slots and ancestors "
+                      "in all, counting each shape's inherited ones",
+                      kMaxShapeEntries));
+    return false;
+  }
+
+  static std::string signatureText(const Signature& sig) {
+    std::string out = "(";
+    for (size_t i = 0; i < sig.params.size(); ++i) {
+      if (i) out += ' ';
+      out += kindName(sig.params[i]);
+    }
+    return out + ") " + std::string(kindName(sig.ret));
   }
 
   void declare() {
@@ -212,31 +393,62 @@ private:
       if (d == ".shape") {
         i = declareShape(i);
       } else if (d == ".static") {
-        if (expectName(l, 1, "static name") && l.tokens.size() >= 3) {
-          auto k = parseKind(l, l.tokens[2], false);
-          if (k && !module_.addStatic(l.tokens[1].text, *k))
-            error(l, l.tokens[1], fmt::format("static '{}' is defined twice", l.tokens[1].text));
-          extra(l, 3);
-        } else if (l.tokens.size() < 3) {
-          error(l, l.tokens[0], "expected: .static NAME KIND");
-        }
+        declareStatic(l);
         ++i;
       } else if (d == ".method") {
         i = declareMethod(i);
+      } else if (d == ".end") {
+        error(l, l.tokens[0], "'.end' without a .shape or .method to end");
+        ++i;
+      } else if (d == ".field" || d == ".vslot") {
+        error(l, l.tokens[0], fmt::format("'{}' outside a shape (it goes between .shape and .end)", d));
+        ++i;
+      } else if (d == ".local" || d == ".locals" || d == ".catch" || d == ".cleanup") {
+        error(l, l.tokens[0], fmt::format("'{}' outside a method (it goes between .method and .end)", d));
+        ++i;
       } else {
         error(l, l.tokens[0],
-              d[0] == '.' ? fmt::format("unknown directive '{}' at top level (expected .shape, .static or .method)", d)
-                          : fmt::format("'{}' outside a method (instructions go between .method and .end)", d));
+              d[0] == '.'
+                  ? fmt::format("unknown directive '{}' at top level (expected .shape, .static or .method)", show(d))
+                  : fmt::format("'{}' outside a method (instructions go between .method and .end)", show(d)));
         ++i;
       }
     }
   }
 
+  void declareStatic(const Line& l) {
+    if (l.tokens.size() < 3) {
+      error(l, l.tokens[0], "expected: .static NAME KIND");
+      return;
+    }
+    if (!expectName(l, 1, "static name")) return;
+    auto k = parseKind(l, l.tokens[2], false);
+    if (!k) return;
+    extra(l, 3);
+    const std::string& name = l.tokens[1].text;
+    if (findStatic(name)) {
+      error(l, l.tokens[1], fmt::format("static '{}' is defined twice", show(name)));
+      return;
+    }
+    if (staticsByName_.size() >= kMaxStatics) {
+      error(l, l.tokens[0], fmt::format("more than {} statics in one file", kMaxStatics));
+      return;
+    }
+    if (const StaticInfo* s = module_.addStatic(name, *k)) staticsByName_.emplace(s->name, s);
+  }
+
+  /// The index of the .end closing the block that starts at line i. A .shape, .method or
+  /// .static before it means the .end was forgotten (blocks do not nest).
   size_t findEnd(size_t i, const char* what) {
     for (size_t j = i + 1; j < lines_.size(); ++j) {
       const std::string& d = lines_[j].tokens[0].text;
       if (d == ".end") return j;
-      if (d == ".shape" || d == ".method" || d == ".static") break;
+      if (d == ".shape" || d == ".method" || d == ".static") {
+        error(lines_[i], lines_[i].tokens[0],
+              fmt::format("{} has no matching .end before the {} on line {} ({} blocks do not nest)", what, d,
+                          lines_[j].number, what));
+        return SIZE_MAX;
+      }
     }
     error(lines_[i], lines_[i].tokens[0], fmt::format("{} has no matching .end", what));
     return SIZE_MAX;
@@ -254,52 +466,70 @@ private:
         error(l, l.tokens[2], "expected ': PARENT' after the shape name");
         return end + 1;
       }
-      parent = module_.findShape(l.tokens[3].text);
+      parent = findShape(l.tokens[3].text);
       if (!parent) {
         error(l, l.tokens[3],
-              fmt::format("parent shape '{}' is not defined (define a shape before extending it)", l.tokens[3].text));
+              fmt::format("parent shape '{}' is not defined (define a shape before extending it)",
+                          show(l.tokens[3].text)));
         return end + 1;
       }
       if (parent->isArray()) {
-        error(l, l.tokens[3], fmt::format("cannot extend array shape '{}'", parent->name));
+        error(l, l.tokens[3], fmt::format("cannot extend array shape '{}'", show(parent->name)));
         return end + 1;
       }
       extra(l, 4);
     }
-    Shape* s = module_.addShape(l.tokens[1].text);
-    if (!s) {
-      error(l, l.tokens[1], fmt::format("shape '{}' is defined twice (or is a built-in shape)", l.tokens[1].text));
+    const std::string& name = l.tokens[1].text;
+    if (findShape(name)) {
+      error(l, l.tokens[1], fmt::format("shape '{}' is defined twice (or is a built-in shape)", show(name)));
       return end + 1;
     }
+    if (shapesByName_.size() >= kMaxShapes) {
+      error(l, l.tokens[0], fmt::format("more than {} shapes in one file", kMaxShapes));
+      return end + 1;
+    }
+    // The new shape copies its parent's fields, and finish() its parent's display.
+    size_t depth = parent ? (parent->owner == &module_ ? depth_[parent] : parent->depth) + 1 : 0;
+    if (!chargeShapeEntries(l, (parent ? parent->fields.size() : 0) + depth + 1)) return end + 1;
+    Shape* s = module_.addShape(name);
+    if (!s) {
+      error(l, l.tokens[1], fmt::format("shape '{}' is defined twice (or is a built-in shape)", show(name)));
+      return end + 1;
+    }
+    shapesByName_.emplace(s->name, s);
+    depth_[s] = depth;
     s->parent = parent;
     if (parent) s->fields = parent->fields;
     ShapeDecl decl{s, &l, {}};
+    std::set<std::string_view, std::less<>> own; // views of token text, stable in lines_
     for (size_t j = i + 1; j < end; ++j) {
       const Line& m = lines_[j];
       const std::string& d = m.tokens[0].text;
       if (d == ".field") {
-        if (!expectName(m, 1, "field name")) continue;
+        if (!expectMemberName(m, 1, "field name")) continue;
         if (m.tokens.size() < 3) {
           error(m, m.tokens[0], "expected: .field NAME KIND");
           continue;
         }
         auto k = parseKind(m, m.tokens[2], false);
         if (!k) continue;
-        for (size_t f = parent ? parent->fields.size() : 0; f < s->fields.size(); ++f)
-          if (s->fields[f].name == m.tokens[1].text)
-            error(m, m.tokens[1], fmt::format("field '{}' is defined twice", m.tokens[1].text));
-        if (s->fields.size() >= 65535) {
-          error(m, m.tokens[0], "too many fields");
+        extra(m, 3);
+        if (!own.insert(m.tokens[1].text).second) {
+          error(m, m.tokens[1], fmt::format("field '{}' is defined twice", show(m.tokens[1].text)));
           continue;
         }
+        if (s->fields.size() >= 65535) {
+          error(m, m.tokens[0], fmt::format("shape '{}' has more than 65535 fields (inherited ones included)", show(s->name)));
+          break;
+        }
+        if (!chargeShapeEntries(m, 1)) break;
         s->fields.push_back({m.tokens[1].text, *k});
-        extra(m, 3);
       } else if (d == ".vslot") {
-        if (!expectName(m, 1, "slot name") || !expectName(m, 2, "method name")) continue;
+        if (!expectMemberName(m, 1, "slot name") || !expectName(m, 2, "method name")) continue;
         extra(m, 3);
         decl.members.push_back({&m, 0});
       } else {
-        error(m, m.tokens[0], fmt::format("'{}' inside .shape (expected .field or .vslot)", d));
+        error(m, m.tokens[0], fmt::format("'{}' inside .shape (expected .field or .vslot)", show(d)));
       }
     }
     shapeDecls_.push_back(std::move(decl));
@@ -314,7 +544,6 @@ private:
     if (!expectName(l, 1, "method name")) return end + 1;
     Body body{nullptr, &l, i + 1, end, {}};
     Signature sig;
-    std::vector<std::string> names;
     size_t t = 2;
     if (t >= l.tokens.size() || l.tokens[t].text != "(") {
       error(l.number, t < l.tokens.size() ? l.tokens[t].col : l.tokens.back().col,
@@ -330,7 +559,10 @@ private:
       // An optional parameter name follows its kind.
       if (t < l.tokens.size() && l.tokens[t].text != ")" && !kindFromName(l.tokens[t].text)) {
         if (!expectName(l, t, "parameter name")) return end + 1;
-        body.localNames[l.tokens[t].text] = static_cast<uint32_t>(sig.params.size() - 1);
+        if (!body.localNames.emplace(l.tokens[t].text, static_cast<uint32_t>(sig.params.size() - 1)).second) {
+          error(l, l.tokens[t], fmt::format("parameter '{}' is defined twice", show(l.tokens[t].text)));
+          return end + 1;
+        }
         ++t;
       }
     }
@@ -349,7 +581,7 @@ private:
     extra(l, t + 1);
     Method* m = module_.addMethod(l.tokens[1].text);
     if (!m) {
-      error(l, l.tokens[1], fmt::format("method '{}' is defined twice", l.tokens[1].text));
+      error(l, l.tokens[1], fmt::format("method '{}' is defined twice", show(l.tokens[1].text)));
       return end + 1;
     }
     m->sig = sig;
@@ -364,32 +596,48 @@ private:
   void buildShapes() {
     for (auto& decl : shapeDecls_) {
       Shape* s = decl.shape;
+      // Slot name -> index while the table grows (Shape::vslotIndex is a linear search).
+      std::map<std::string, size_t, std::less<>> slots;
       if (s->parent) {
+        if (!chargeShapeEntries(*decl.line, s->parent->vtable.size())) return;
         s->vtable = s->parent->vtable;
         s->vslotNames = s->parent->vslotNames;
+        for (size_t k = 0; k < s->vslotNames.size(); ++k) slots[s->vslotNames[k]] = k;
       }
+      const size_t inherited = s->vtable.size();
       for (auto& [m, _] : decl.members) {
         const std::string& slot = m->tokens[1].text;
         Method* target = module_.findMethod(m->tokens[2].text);
         if (!target) {
-          error(*m, m->tokens[2], fmt::format("method '{}' is not defined", m->tokens[2].text));
+          error(*m, m->tokens[2], fmt::format("method '{}' is not defined", show(m->tokens[2].text)));
           continue;
         }
         if (target->sig.params.empty() || target->sig.params[0] != Kind::Ref) {
           error(*m, m->tokens[2],
                 fmt::format("method '{}' cannot fill a dispatch slot: its first parameter must be the receiver (ref)",
-                            target->name));
+                            show(target->name)));
           continue;
         }
-        int idx = s->vslotIndex(slot);
-        if (idx >= 0) {
-          if (s->vtable[static_cast<size_t>(idx)]->sig != target->sig) {
-            error(*m, m->tokens[2],
-                  fmt::format("method '{}' overrides slot '{}' with a different signature", target->name, slot));
+        auto it = slots.find(slot);
+        if (it != slots.end()) {
+          size_t idx = it->second;
+          // A slot of this very shape named twice is a mistake, not an override.
+          if (idx >= inherited) {
+            error(*m, m->tokens[1], fmt::format("dispatch slot '{}' is defined twice in shape '{}'", show(slot), show(s->name)));
             continue;
           }
-          s->vtable[static_cast<size_t>(idx)] = target;
+          if (s->vtable[idx]->sig != target->sig) {
+            error(*m, m->tokens[2],
+                  fmt::format("method '{}' {} overrides slot '{}' of signature {}: an override must have the same "
+                              "signature",
+                              show(target->name), signatureText(target->sig), show(slot),
+                              signatureText(s->vtable[idx]->sig)));
+            continue;
+          }
+          s->vtable[idx] = target;
         } else {
+          if (!chargeShapeEntries(*m, 1)) return;
+          slots.emplace(slot, s->vslotNames.size());
           s->vslotNames.push_back(slot);
           s->vtable.push_back(target);
         }
@@ -422,22 +670,18 @@ private:
     uint64_t v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
     if (t.isString || s.empty() || ec != std::errc() || p != s.data() + s.size()) {
-      error(l, t, fmt::format("'{}' is not {}", t.text, what));
+      error(l, t, fmt::format("'{}' is not {}", show(t.text), what));
       return std::nullopt;
     }
     // Range check in 128-bit-safe form.
-    if (!neg && v > static_cast<uint64_t>(hi)) {
-      error(l, t, fmt::format("{} is out of range for {}", t.text, what));
-      return std::nullopt;
-    }
-    if (neg && v > static_cast<uint64_t>(-(lo + 1)) + 1) {
-      error(l, t, fmt::format("{} is out of range for {}", t.text, what));
+    if ((!neg && v > static_cast<uint64_t>(hi)) || (neg && v > static_cast<uint64_t>(-(lo + 1)) + 1)) {
+      error(l, t, fmt::format("{} is out of range for {} ({} to {})", show(t.text), what, lo, hi));
       return std::nullopt;
     }
     return neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
   }
 
-  std::optional<double> parseFloat(const Line& l, const Token& t) {
+  std::optional<double> parseFloat(const Line& l, const Token& t, bool f32) {
     const std::string& s = t.text;
     if (s == "nan" || s == "+nan") return std::nan("");
     if (s == "-nan") return -std::nan("");
@@ -446,7 +690,13 @@ private:
     char* end = nullptr;
     double d = t.isString || s.empty() ? 0 : std::strtod(s.c_str(), &end);
     if (t.isString || s.empty() || end != s.c_str() + s.size() || std::isalpha(static_cast<unsigned char>(s.back()))) {
-      error(l, t, fmt::format("'{}' is not a floating-point number", s));
+      error(l, t, fmt::format("'{}' is not a floating-point number", show(s)));
+      return std::nullopt;
+    }
+    // A finite literal must stay finite in its kind: "1e39" as an f32 would silently be inf
+    // (and the conversion is undefined behaviour in C++).
+    if (std::isfinite(d) && std::fabs(d) > (f32 ? double{FLT_MAX} : DBL_MAX)) {
+      error(l, t, fmt::format("{} is out of range for {} (use inf for infinity)", show(s), f32 ? "f32" : "f64"));
       return std::nullopt;
     }
     return d;
@@ -455,18 +705,19 @@ private:
   std::optional<std::pair<Shape*, int>> parseMember(const Line& l, const Token& t, bool field) {
     auto dot = t.text.rfind('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == t.text.size()) {
-      error(l, t, fmt::format("expected SHAPE.{} but found '{}'", field ? "FIELD" : "SLOT", t.text));
+      error(l, t, fmt::format("expected SHAPE.{} but found '{}'", field ? "FIELD" : "SLOT", show(t.text)));
       return std::nullopt;
     }
     std::string shapeName = t.text.substr(0, dot), member = t.text.substr(dot + 1);
-    Shape* s = module_.findShape(shapeName);
+    Shape* s = findShape(shapeName);
     if (!s) {
-      error(l, t, fmt::format("shape '{}' is not defined", shapeName));
+      error(l, t, fmt::format("shape '{}' is not defined", show(shapeName)));
       return std::nullopt;
     }
-    int idx = field ? s->fieldIndex(member) : s->vslotIndex(member);
+    int idx = memberIndex(s, member, field);
     if (idx < 0) {
-      error(l, t, fmt::format("shape '{}' has no {} '{}'", shapeName, field ? "field" : "dispatch slot", member));
+      error(l, t,
+            fmt::format("shape '{}' has no {} '{}'", show(shapeName), field ? "field" : "dispatch slot", show(member)));
       return std::nullopt;
     }
     return std::make_pair(s, idx);
@@ -478,6 +729,7 @@ private:
     std::vector<Fixup> fixups;
     struct PendingHandler {
       const Line* line;
+      size_t directive; ///< index of the .catch/.cleanup token (labels may precede it)
       bool cleanup;
       const Shape* shape;
     };
@@ -492,14 +744,18 @@ private:
              l.tokens[t].text.back() == ':') {
         std::string name = l.tokens[t].text.substr(0, l.tokens[t].text.size() - 1);
         if (!isName(name))
-          error(l, l.tokens[t], fmt::format("'{}' is not a valid label name", name));
+          error(l, l.tokens[t], fmt::format("'{}' is not a valid label name", show(name)));
         else if (!labels.emplace(name, static_cast<uint32_t>(m.code.size())).second)
-          error(l, l.tokens[t], fmt::format("label '{}' is defined twice", name));
+          error(l, l.tokens[t], fmt::format("label '{}' is defined twice", show(name)));
         ++t;
       }
       if (t >= l.tokens.size()) continue;
       const Token& head = l.tokens[t];
       const std::string& d = head.text;
+      if (head.isString) {
+        error(l, head, "expected an instruction or directive, not a string literal");
+        continue;
+      }
       if (d == ".local" || d == ".locals") {
         if (!m.code.empty()) {
           error(l, head, "locals must be declared before the first instruction");
@@ -515,8 +771,15 @@ private:
           }
           if (d == ".local" && k + 1 < l.tokens.size()) {
             if (!expectName(l, k + 1, "local name")) break;
+            // ".local i32 i64" would otherwise quietly declare one i32 local named "i64".
+            if (kindFromName(l.tokens[k + 1].text)) {
+              error(l, l.tokens[k + 1],
+                    fmt::format("'{}' is a kind, not a local name (.locals declares several unnamed locals)",
+                                l.tokens[k + 1].text));
+              break;
+            }
             if (!body.localNames.emplace(l.tokens[k + 1].text, static_cast<uint32_t>(m.locals.size() - 1)).second)
-              error(l, l.tokens[k + 1], fmt::format("local '{}' is defined twice", l.tokens[k + 1].text));
+              error(l, l.tokens[k + 1], fmt::format("local '{}' is defined twice", show(l.tokens[k + 1].text)));
             extra(l, k + 2);
             break;
           }
@@ -534,25 +797,32 @@ private:
         }
         const Shape* shape = nullptr;
         if (!cleanup && l.tokens[t + 4].text != "any") {
-          shape = module_.findShape(l.tokens[t + 4].text);
+          shape = findShape(l.tokens[t + 4].text);
           if (!shape) {
-            error(l, l.tokens[t + 4], fmt::format("shape '{}' is not defined", l.tokens[t + 4].text));
+            error(l, l.tokens[t + 4], fmt::format("shape '{}' is not defined", show(l.tokens[t + 4].text)));
             continue;
           }
         }
         m.handlers.push_back({});
-        pendingHandlers.push_back({&l, cleanup, shape});
+        pendingHandlers.push_back({&l, t, cleanup, shape});
         continue;
       }
       if (d[0] == '.') {
-        error(l, head, fmt::format("unknown directive '{}' in a method body", d));
+        error(l, head,
+              d == ".field" || d == ".vslot"
+                  ? fmt::format("'{}' inside a method (it goes between .shape and .end)", d)
+                  : fmt::format("unknown directive '{}' in a method body (expected .local, .locals, .catch, .cleanup "
+                                "or an instruction)",
+                                show(d)));
         continue;
       }
       auto op = opFromName(d);
       if (!op) {
         std::string best;
         size_t bestD = 3;
-        for (size_t k = 0; k < kOpCount; ++k) {
+        // No suggestion for long words: the edit distance costs their length times each
+        // mnemonic's, and a megabyte-long token would take seconds.
+        for (size_t k = 0; k < kOpCount && d.size() <= 32; ++k) {
           if (kOpInfo[k].flags & Internal) continue;
           size_t dd = distance(d, kOpInfo[k].name);
           if (dd < bestD) {
@@ -561,8 +831,8 @@ private:
           }
         }
         error(l, head,
-              best.empty() ? fmt::format("unknown instruction '{}'", d)
-                           : fmt::format("unknown instruction '{}' (did you mean '{}'?)", d, best));
+              best.empty() ? fmt::format("unknown instruction '{}'", show(d))
+                           : fmt::format("unknown instruction '{}' (did you mean '{}'?)", show(d), best));
         continue;
       }
       if (m.code.size() >= kMaxInsns) {
@@ -605,7 +875,7 @@ private:
         case OperandKind::F64: {
           const Token* tok = need();
           if (!tok) break;
-          auto v = parseFloat(l, *tok);
+          auto v = parseFloat(l, *tok, kind == OperandKind::F32);
           if (!v) {
             ok = false;
             break;
@@ -647,7 +917,7 @@ private:
           if (!tok) break;
           Method* callee = module_.findMethod(tok->text);
           if (!callee) {
-            error(l, *tok, fmt::format("method '{}' is not defined", tok->text));
+            error(l, *tok, fmt::format("method '{}' is not defined", show(tok->text)));
             ok = false;
           } else
             *slot = reinterpret_cast<int64_t>(callee);
@@ -669,9 +939,9 @@ private:
         case OperandKind::Static: {
           const Token* tok = need();
           if (!tok) break;
-          const StaticInfo* s = module_.findStatic(tok->text);
+          const StaticInfo* s = findStatic(tok->text);
           if (!s) {
-            error(l, *tok, fmt::format("static '{}' is not defined", tok->text));
+            error(l, *tok, fmt::format("static '{}' is not defined", show(tok->text)));
             ok = false;
           } else
             *slot = reinterpret_cast<int64_t>(s->cell);
@@ -680,9 +950,9 @@ private:
         case OperandKind::Shape: {
           const Token* tok = need();
           if (!tok) break;
-          Shape* s = module_.findShape(tok->text);
+          Shape* s = findShape(tok->text);
           if (!s) {
-            error(l, *tok, fmt::format("shape '{}' is not defined", tok->text));
+            error(l, *tok, fmt::format("shape '{}' is not defined", show(tok->text)));
             ok = false;
           } else
             *slot = reinterpret_cast<int64_t>(s);
@@ -693,7 +963,7 @@ private:
           if (!tok) break;
           auto e = elemFromName(tok->text);
           if (!e) {
-            error(l, *tok, fmt::format("'{}' is not an element kind (i8 u16 i16 i32 i64 f32 f64 ref)", tok->text));
+            error(l, *tok, fmt::format("'{}' is not an element kind (i8 u16 i16 i32 i64 f32 f64 ref)", show(tok->text)));
             ok = false;
           } else
             *slot = static_cast<int64_t>(*e);
@@ -721,7 +991,7 @@ private:
           const Primitive* p = module_.runtime().primitives().find(tok->text);
           if (!p) {
             error(l, *tok,
-                  fmt::format("primitive '{}' is not registered (vvm run --list-primitives shows them)", tok->text));
+                  fmt::format("primitive '{}' is not registered (vvm run --list-primitives shows them)", show(tok->text)));
             ok = false;
           } else
             *slot = reinterpret_cast<int64_t>(p);
@@ -734,34 +1004,42 @@ private:
       m.code.push_back(in);
     }
 
-    // Resolve labels: in instructions, switch tables and handlers.
-    auto resolve = [&](const Line& l, const Token& tok, const std::string& name) -> std::optional<uint32_t> {
+    // Resolve labels: in instructions, switch tables and handlers. A label may end the method
+    // (as a handler's END), but code cannot go there.
+    auto resolve = [&](const Line& l, const Token& tok, const std::string& name,
+                       bool code) -> std::optional<uint32_t> {
       auto it = labels.find(name);
       if (it == labels.end()) {
-        error(l, tok, fmt::format("label '{}' is not defined in method '{}'", name, m.name));
+        error(l, tok, fmt::format("label '{}' is not defined in method '{}'", show(name), show(m.name)));
+        return std::nullopt;
+      }
+      if (code && it->second >= m.code.size()) {
+        error(l, tok,
+              fmt::format("label '{}' is at the end of method '{}': there is no instruction there to go to",
+                          show(name), show(m.name)));
         return std::nullopt;
       }
       return it->second;
     };
     for (auto& f : fixups) {
-      auto target = resolve(*f.line, *f.token, f.label);
+      auto target = resolve(*f.line, *f.token, f.label, true);
       if (!target) continue;
       (f.word == 0 ? m.code[f.insn].a : m.code[f.insn].b) = *target;
     }
     for (const auto& f : switchFixups_) {
-      if (f.method != &m) continue;
-      auto target = resolve(*f.line, *f.token, f.label);
+      auto target = resolve(*f.line, *f.token, f.label, true);
       if (!target) continue;
       SwitchTable& sw = m.switches[f.table];
       (f.which < 0 ? sw.defaultTarget : sw.targets[static_cast<size_t>(f.which)]) = *target;
     }
+    // Only this method's: keeping every method's fixups made each body rescan all earlier ones.
+    switchFixups_.clear();
     for (size_t h = 0; h < pendingHandlers.size(); ++h) {
       const Line& l = *pendingHandlers[h].line;
-      size_t t = 0;
-      while (l.tokens[t].text[0] != '.') ++t;
-      auto start = resolve(l, l.tokens[t + 1], l.tokens[t + 1].text);
-      auto end = resolve(l, l.tokens[t + 2], l.tokens[t + 2].text);
-      auto target = resolve(l, l.tokens[t + 3], l.tokens[t + 3].text);
+      size_t t = pendingHandlers[h].directive;
+      auto start = resolve(l, l.tokens[t + 1], l.tokens[t + 1].text, false);
+      auto end = resolve(l, l.tokens[t + 2], l.tokens[t + 2].text, false);
+      auto target = resolve(l, l.tokens[t + 3], l.tokens[t + 3].text, true);
       if (!start || !end || !target) continue;
       if (*start >= *end) {
         error(l, l.tokens[t + 1], "the protected range is empty (START must come before END)");
@@ -770,7 +1048,7 @@ private:
       m.handlers[h] = {*start, *end, *target, pendingHandlers[h].shape, pendingHandlers[h].cleanup};
     }
     if (diags_.count() == errorsBefore && m.code.empty())
-      error(*body.header, body.header->tokens[1], fmt::format("method '{}' has no instructions", m.name));
+      error(*body.header, body.header->tokens[1], fmt::format("method '{}' has no instructions", show(m.name)));
   }
 
   bool parseSwitch(Method& m, const Line& l, size_t& k, Insn& in) {
@@ -792,6 +1070,12 @@ private:
       auto low = parseInt(l, l.tokens[k], INT32_MIN, INT32_MAX, "an i32");
       if (!low) return false;
       sw.low = static_cast<int32_t>(*low);
+      // The keys are LOW, LOW+1, ...: the last must still be an i32.
+      if (size_t count = l.tokens.size() - (k + 2); count && *low + static_cast<int64_t>(count) - 1 > INT32_MAX) {
+        error(l, l.tokens[k],
+              fmt::format("tableswitch from {} with {} targets has keys past {}", *low, count, INT32_MAX));
+        return false;
+      }
       pend.push_back({-1, &l.tokens[k + 1]});
       for (size_t j = k + 2; j < l.tokens.size(); ++j) {
         pend.push_back({static_cast<int>(sw.targets.size()), &l.tokens[j]});
@@ -810,7 +1094,7 @@ private:
         const Token& tok = l.tokens[j];
         auto colon = tok.text.find(':');
         if (colon == std::string::npos || tok.isString) {
-          error(l, tok, fmt::format("expected KEY:TARGET but found '{}'", tok.text));
+          error(l, tok, fmt::format("expected KEY:TARGET but found '{}'", show(tok.text)));
           return false;
         }
         Token keyTok{tok.text.substr(0, colon), tok.col, false};
@@ -874,6 +1158,11 @@ private:
   std::vector<std::string> sourceLines_;
   std::vector<Line> lines_;
   std::vector<ShapeDecl> shapeDecls_;
+  std::map<std::string_view, Shape*, std::less<>> shapesByName_;            ///< keys: the shapes' names
+  std::map<std::string_view, const StaticInfo*, std::less<>> staticsByName_; ///< keys: the statics' names
+  std::unordered_map<const Shape*, size_t> depth_; ///< of this file's shapes, before finish() sets Shape::depth
+  std::unordered_map<const Shape*, std::unique_ptr<std::map<std::string, int, std::less<>>>> fieldIndex_, slotIndex_;
+  size_t shapeEntries_ = 0; ///< charged against kMaxShapeEntries
   std::vector<Body> bodies_;
 };
 

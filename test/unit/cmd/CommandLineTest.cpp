@@ -1,0 +1,89 @@
+// The vvm command as a user meets it: help, exit statuses, sub-commands not available yet,
+// bad arguments. Runs the built binary.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Result {
+  int status;
+  std::string out;
+};
+
+// Runs vvm with `args` (shell words), capturing stdout and stderr together.
+Result vvm(const std::string& args) {
+  std::string cmd = std::string(VVM_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), out};
+}
+
+} // namespace
+
+TEST_CASE("--help lists every sub-command and the exit statuses") {
+  Result r = vvm("--help");
+  CHECK(r.status == 0);
+  for (const char* sub : {"run", "verify", "sign", "keygen", "console", "inspect", "vmlets", "version"})
+    CHECK(r.out.find(std::string("  ") + sub) != std::string::npos);
+#define VVM_EXIT(Name, Code, Meaning) CHECK(r.out.find(Meaning) != std::string::npos);
+#include "cmd/ExitStatus.def"
+}
+
+TEST_CASE("the README's exit-status table matches ExitStatus.def") {
+  std::ifstream in(std::string(VVM_SOURCE_DIR) + "/README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string readme = ss.str();
+#define VVM_EXIT(Name, Code, Meaning) CHECK(readme.find("| " #Code " | " Meaning " |") != std::string::npos);
+#include "cmd/ExitStatus.def"
+}
+
+TEST_CASE("sub-commands that are not available yet say so and exit 2") {
+  for (const char* sub : {"verify x.vml", "sign x.vml", "keygen", "console", "inspect x", "vmlets"}) {
+    Result r = vvm(sub);
+    INFO(sub);
+    CHECK(r.status == 2);
+    CHECK(r.out.find("not available yet") != std::string::npos);
+  }
+}
+
+TEST_CASE("usage errors exit 2, missing files exit 4") {
+  CHECK(vvm("--no-such-flag").status == 2);
+  CHECK(vvm("run --max-heap=banana x.vp").status == 2);
+  CHECK(vvm("run").status == 2);
+  Result r = vvm("run /nonexistent/prog.vp");
+  CHECK(r.status == 4);
+  CHECK(r.out.find("/nonexistent/prog.vp") != std::string::npos);
+}
+
+TEST_CASE("version prints the version") {
+  Result r = vvm("--version");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("vvm ") == 0);
+  CHECK(vvm("version").status == 0);
+}
+
+TEST_CASE("program arguments after FILE go to the program, even ones that look like options") {
+  std::string path = std::string(P_tmpdir) + "/vvm-args-test.vp";
+  {
+    std::ofstream out(path);
+    out << ".method main () void\n  .local i32 i\nloop:\n  load.i32 i\n  callprim args.count\n  if.ge.i32 done\n"
+           "  load.i32 i\n  callprim args.get\n  callprim println.str\n  inc.i32 i 1\n  jmp loop\ndone:\n  ret\n.end\n";
+  }
+  Result r = vvm("run " + path + " one --gc-stats -v two");
+  CHECK(r.status == 0);
+  CHECK(r.out == "one\n--gc-stats\n-v\ntwo\n");
+  std::remove(path.c_str());
+}
