@@ -4,6 +4,7 @@
 // InterpreterSlow.cpp. Every handler reads its operands from the words after its own.
 #include "core/interp/Interpreter.h"
 #include "core/interp/Arith-inline.h"
+#include "core/interp/Handlers.h"
 #include "core/interp/Runtime.h"
 #include "core/interp/Thread.h"
 #include "core/prims/Primitive.h"
@@ -41,7 +42,7 @@ namespace {
 #define VVM_CASE(Name) op_##Name:
 #else
 #define VVM_DISPATCH() goto dispatch
-#define VVM_CASE(Name) case Op::Name:
+#define VVM_CASE(Name) case HandlerId::Name:
 #endif
 
 // Raising a VP error at the current instruction: record where, then unwind.
@@ -55,7 +56,7 @@ namespace {
 
 #define NULL_CHECK(o)                                                                                                  \
   if (!(o)) [[unlikely]]                                                                                               \
-  VVM_RAISE(VpMessage::NullIn, info(opAt(ip)).name)
+  VVM_RAISE(VpMessage::NullIn, handlerName(handlerAt(ip)))
 
 #define INSTANCE_CHECK(o, s)                                                                                           \
   if ((o)->shape != (s) && !(o)->shape->isSubshapeOf(s)) [[unlikely]]                                                  \
@@ -87,7 +88,7 @@ std::string describe(Object* o) {
   int32_t idx = sp[idxSlot].i32;                                                                                       \
   NULL_CHECK(arr);                                                                                                     \
   if (!(ok)) [[unlikely]]                                                                                              \
-    VVM_RAISE(VpMessage::NotArrayOf, describe(arr), elemName(opElem(opAt(ip))));                                       \
+    VVM_RAISE(VpMessage::NotArrayOf, describe(arr), elemName(opElem(handlerAt(ip))));                                  \
   if (static_cast<uint64_t>(static_cast<int64_t>(idx)) >= static_cast<uint64_t>(arr->length)) [[unlikely]]             \
   VVM_RAISE(VpMessage::IndexOutOfBounds, idx, arr->length)
 
@@ -95,34 +96,45 @@ std::string describe(Object* o) {
 
 const void* const* gTable = nullptr;
 
-inline uintptr_t opcodeAt(const Code* ip) {
+/// Which handler the word at ip dispatches to (slow: only for messages and tracing).
+HandlerId handlerAt(const Code* ip) {
 #if VVM_COMPUTED_GOTO
-  for (size_t i = 0; i < kOpCount; ++i)
-    if (gTable[i] == ip->handler) return i;
-  return 0;
+  for (size_t i = 0; i < kHandlerCount; ++i)
+    if (gTable[i] == ip->handler) return static_cast<HandlerId>(i);
+  return HandlerId::Nop;
 #else
-  return ip->opcode;
+  return static_cast<HandlerId>(ip->opcode);
 #endif
 }
-inline Op opAt(const Code* ip) { return static_cast<Op>(opcodeAt(ip)); }
 
 // The element kind an array instruction works on, for messages.
-Elem opElem(Op op) {
+Elem opElem(HandlerId op) {
   switch (op) {
-  case Op::ALoadI8:
-  case Op::AStoreI8: return Elem::I8;
-  case Op::ALoadU16: return Elem::U16;
-  case Op::ALoadI16:
-  case Op::AStoreI16: return Elem::I16;
-  case Op::ALoadI32:
-  case Op::AStoreI32: return Elem::I32;
-  case Op::ALoadI64:
-  case Op::AStoreI64: return Elem::I64;
-  case Op::ALoadF32:
-  case Op::AStoreF32: return Elem::F32;
-  case Op::ALoadF64:
-  case Op::AStoreF64: return Elem::F64;
+  case HandlerId::ALoadI8:
+  case HandlerId::AStoreI8: return Elem::I8;
+  case HandlerId::ALoadU16: return Elem::U16;
+  case HandlerId::ALoadI16:
+  case HandlerId::AStoreI16: return Elem::I16;
+  case HandlerId::ALoadI32:
+  case HandlerId::AStoreI32: return Elem::I32;
+  case HandlerId::ALoadI64:
+  case HandlerId::AStoreI64: return Elem::I64;
+  case HandlerId::ALoadF32:
+  case HandlerId::AStoreF32: return Elem::F32;
+  case HandlerId::ALoadF64:
+  case HandlerId::AStoreF64: return Elem::F64;
   default: return Elem::Ref;
+  }
+}
+
+/// An immediate operand word read as the given C type (floats are stored as their bits).
+template <typename T> inline T constant(Code c) {
+  if constexpr (std::is_same_v<T, double>) {
+    double d;
+    std::memcpy(&d, &c.i, 8);
+    return d;
+  } else {
+    return static_cast<T>(c.i);
   }
 }
 
@@ -135,8 +147,10 @@ static Status run(Thread* thread, Method* m, Value* base, Value* result) {
   static const void* const table[] = {
 #define VVM_OP(Name, Text, Operands, Effect, Flags) &&op_##Name,
 #include "core/ir/Instructions.def"
+#define VVM_SUPER(Name, Text, ...) &&op_##Name,
+#include "core/interp/Superinstructions.def"
   };
-  static_assert(std::size(table) == kOpCount);
+  static_assert(std::size(table) == kHandlerCount);
   if (!m) {
     gTable = table;
     return Status::Ok;
@@ -161,7 +175,7 @@ static Status run(Thread* thread, Method* m, Value* base, Value* result) {
 #if !VVM_COMPUTED_GOTO
 dispatch:
   VVM_TRACE_HOOK();
-  switch (static_cast<Op>(ip->opcode)) {
+  switch (static_cast<HandlerId>(ip->opcode)) {
 #endif
 
     VVM_CASE(Nop) {
@@ -545,9 +559,12 @@ dispatch:
     VVM_DISPATCH();                                                                                                    \
   }
     GETFIELD(GetFieldI32)
-    GETFIELD(GetFieldI64) GETFIELD(GetFieldF32) GETFIELD(GetFieldF64) GETFIELD(GetFieldRef) PUTFIELD(PutFieldI32)
-        PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64) PUTFIELD(PutFieldRef) VVM_CASE(GetStaticI32)
-            VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32) VVM_CASE(GetStaticF64) VVM_CASE(GetStaticRef) {
+    GETFIELD(GetFieldI64)
+    GETFIELD(GetFieldF32)
+    GETFIELD(GetFieldF64)
+    GETFIELD(GetFieldRef) PUTFIELD(PutFieldI32) PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64)
+        PUTFIELD(PutFieldRef) VVM_CASE(GetStaticI32) VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32)
+            VVM_CASE(GetStaticF64) VVM_CASE(GetStaticRef) {
       *sp++ = *OPTR(1, const Value*);
       NEXT(1);
       VVM_DISPATCH();
@@ -657,20 +674,24 @@ dispatch:
     }
 
     // ---- returns: the callee's frame started where its arguments were
-    {
-      Value ret;
-      VVM_CASE(Ret)
-      ret.i64 = 0;
-      goto doReturn;
-      VVM_CASE(RetI32) VVM_CASE(RetI64) VVM_CASE(RetF32) VVM_CASE(RetF64) VVM_CASE(RetRef) ret = sp[-1];
-    doReturn:
+    // The callee's frame started where its arguments were: the result goes there.
+    VVM_CASE(Ret) {
       sp = locals;
       --fp;
       t.fp = fp;
       ip = fp->ip;
       locals = fp->locals;
       method = fp->method;
-      *sp++ = ret;
+      VVM_DISPATCH();
+    }
+    VVM_CASE(RetI32) VVM_CASE(RetI64) VVM_CASE(RetF32) VVM_CASE(RetF64) VVM_CASE(RetRef) {
+      locals[0] = sp[-1];
+      sp = locals + 1;
+      --fp;
+      t.fp = fp;
+      ip = fp->ip;
+      locals = fp->locals;
+      method = fp->method;
       VVM_DISPATCH();
     }
 
@@ -690,6 +711,128 @@ dispatch:
       t.fp = fp;
       t.throwObject(token);
       goto unwind;
+    }
+
+    // ---- superinstructions (Superinstructions.def): operands are the components', in order
+#define SUPER_BINOP(Op, field, CType, expr)                                                                            \
+  VVM_CASE(Op##_lls) {                                                                                                 \
+    auto a = locals[OPND(1)].field;                                                                                    \
+    auto b = locals[OPND(2)].field;                                                                                    \
+    locals[OPND(3)].field = (expr);                                                                                    \
+    NEXT(3);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }                                                                                                                    \
+  VVM_CASE(Op##_lks) {                                                                                                 \
+    auto a = locals[OPND(1)].field;                                                                                    \
+    auto b = constant<CType>(ip[2]);                                                                                   \
+    locals[OPND(3)].field = (expr);                                                                                    \
+    NEXT(3);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }                                                                                                                    \
+  VVM_CASE(Op##_ll) {                                                                                                  \
+    auto a = locals[OPND(1)].field;                                                                                    \
+    auto b = locals[OPND(2)].field;                                                                                    \
+    (sp++)->field = (expr);                                                                                            \
+    NEXT(2);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }                                                                                                                    \
+  VVM_CASE(Op##_lk) {                                                                                                  \
+    auto a = locals[OPND(1)].field;                                                                                    \
+    auto b = constant<CType>(ip[2]);                                                                                   \
+    (sp++)->field = (expr);                                                                                            \
+    NEXT(2);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }                                                                                                                    \
+  VVM_CASE(Op##_s) {                                                                                                   \
+    auto a = sp[-2].field;                                                                                             \
+    auto b = sp[-1].field;                                                                                             \
+    sp -= 2;                                                                                                           \
+    locals[OPND(1)].field = (expr);                                                                                    \
+    NEXT(1);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+    SUPER_BINOP(AddI32, i32, int32_t, arith::add32(a, b))
+    SUPER_BINOP(SubI32, i32, int32_t, arith::sub32(a, b))
+    SUPER_BINOP(MulI32, i32, int32_t, arith::mul32(a, b))
+    SUPER_BINOP(AndI32, i32, int32_t, a & b)
+    SUPER_BINOP(OrI32, i32, int32_t, a | b)
+    SUPER_BINOP(XorI32, i32, int32_t, a ^ b)
+    SUPER_BINOP(ShlI32, i32, int32_t, arith::shl32(a, b))
+    SUPER_BINOP(ShrI32, i32, int32_t, arith::shr32(a, b))
+    SUPER_BINOP(UshrI32, i32, int32_t, arith::ushr32(a, b))
+    SUPER_BINOP(AddI64, i64, int64_t, arith::add64(a, b))
+    SUPER_BINOP(SubI64, i64, int64_t, arith::sub64(a, b))
+    SUPER_BINOP(MulI64, i64, int64_t, arith::mul64(a, b))
+    SUPER_BINOP(AddF64, f64, double, a + b)
+    SUPER_BINOP(SubF64, f64, double, a - b)
+    SUPER_BINOP(MulF64, f64, double, a* b)
+    SUPER_BINOP(DivF64, f64, double, a / b)
+
+#define SUPER_IF(Cc, cond)                                                                                             \
+  VVM_CASE(If##Cc##I32_ll) {                                                                                           \
+    int32_t a = locals[OPND(1)].i32;                                                                                   \
+    int32_t b = locals[OPND(2)].i32;                                                                                   \
+    if (cond) BRANCH_TO(ip[3].target);                                                                                 \
+    NEXT(3);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }                                                                                                                    \
+  VVM_CASE(If##Cc##I32_lk) {                                                                                           \
+    int32_t a = locals[OPND(1)].i32;                                                                                   \
+    int32_t b = static_cast<int32_t>(OPND(2));                                                                         \
+    if (cond) BRANCH_TO(ip[3].target);                                                                                 \
+    NEXT(3);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }                                                                                                                    \
+  VVM_CASE(Ifz##Cc##_l) {                                                                                              \
+    int32_t a = locals[OPND(1)].i32;                                                                                   \
+    int32_t b = 0;                                                                                                     \
+    if (cond) BRANCH_TO(ip[2].target);                                                                                 \
+    NEXT(2);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+    SUPER_IF(Eq, a == b)
+    SUPER_IF(Ne, a != b)
+    SUPER_IF(Lt, a < b)
+    SUPER_IF(Ge, a >= b)
+    SUPER_IF(Gt, a > b)
+    SUPER_IF(Le, a <= b)
+
+#define SUPER_GETFIELD(Name)                                                                                           \
+  VVM_CASE(Name##_l) {                                                                                                 \
+    Object* o = locals[OPND(1)].ref;                                                                                   \
+    NULL_CHECK(o);                                                                                                     \
+    INSTANCE_CHECK(o, OPTR(2, const Shape*));                                                                          \
+    *sp++ = slotsOf(o)[OPND(3)];                                                                                       \
+    NEXT(3);                                                                                                           \
+    VVM_DISPATCH();                                                                                                    \
+  }
+    SUPER_GETFIELD(GetFieldI32)
+    SUPER_GETFIELD(GetFieldI64)
+    SUPER_GETFIELD(GetFieldF64)
+    SUPER_GETFIELD(GetFieldRef)
+
+    VVM_CASE(Load2) {
+      sp[0] = locals[OPND(1)];
+      sp[1] = locals[OPND(2)];
+      sp += 2;
+      NEXT(2);
+      VVM_DISPATCH();
+    }
+    VVM_CASE(IncJmp) {
+      Value& v = locals[OPND(1)];
+      v.i32 = arith::add32(v.i32, static_cast<int32_t>(OPND(2)));
+      BRANCH_TO(ip[3].target);
+    }
+    VVM_CASE(LoadRet) {
+      Value ret = locals[OPND(1)];
+      sp = locals;
+      --fp;
+      t.fp = fp;
+      ip = fp->ip;
+      locals = fp->locals;
+      method = fp->method;
+      *sp++ = ret;
+      VVM_DISPATCH();
     }
 
     // ---- internal
@@ -751,6 +894,24 @@ unwind : {
   locals = fp->locals;
   VVM_DISPATCH();
 }
+}
+
+const void* handlerFor(HandlerId id) {
+#if VVM_COMPUTED_GOTO
+  return detail::handlerTable()[static_cast<size_t>(id)];
+#else
+  return reinterpret_cast<const void*>(static_cast<uintptr_t>(id));
+#endif
+}
+
+std::string_view handlerName(HandlerId id) {
+  static constexpr std::string_view kNames[] = {
+#define VVM_OP(Name, Text, Operands, Effect, Flags) Text,
+#include "core/ir/Instructions.def"
+#define VVM_SUPER(Name, Text, ...) Text,
+#include "core/interp/Superinstructions.def"
+  };
+  return kNames[static_cast<size_t>(id)];
 }
 
 const void* const* detail::handlerTable() {

@@ -1,5 +1,6 @@
 // The interpreter's slow paths: linking IR to threaded code, unwinding through handler tables,
 // and the source-position look-ups that stack traces need.
+#include "core/interp/Handlers.h"
 #include "core/interp/Interpreter.h"
 #include "core/interp/Runtime.h"
 #include "core/interp/Thread.h"
@@ -24,13 +25,7 @@ void initStubs() {
 }
 } // namespace
 
-const void* handlerFor(Op op) {
-#if VVM_COMPUTED_GOTO
-  return detail::handlerTable()[static_cast<size_t>(op)];
-#else
-  return reinterpret_cast<const void*>(static_cast<uintptr_t>(op));
-#endif
-}
+const void* handlerFor(Op op) { return handlerFor(handlerId(op)); }
 
 const Code* detail::linkStubCode() {
   initStubs();
@@ -48,20 +43,106 @@ void prepare(Method& m) {
   if (m.linked.empty()) m.entry = detail::linkStubCode();
 }
 
+namespace {
+
+// ---- superinstruction selection (Superinstructions.def)
+
+namespace pat {
+// Pattern elements: every instruction by name, plus two wildcards.
+enum : uint16_t {
+#define VVM_OP(Name, Text, Operands, Effect, Flags) Name,
+#include "core/ir/Instructions.def"
+  AnyLoad = 0x8000,
+  AnyRet,
+};
+} // namespace pat
+
+struct Pattern {
+  HandlerId id;
+  std::vector<uint16_t> elems;
+};
+
+/// All patterns, longest first, so the longest match wins.
+const std::vector<Pattern>& patterns() {
+  static const std::vector<Pattern> all = [] {
+    using namespace pat;
+    std::vector<Pattern> v = {
+#define VVM_SUPER(Name, Text, ...) {HandlerId::Name, {__VA_ARGS__}},
+#include "core/interp/Superinstructions.def"
+    };
+    std::stable_sort(v.begin(), v.end(),
+                     [](const Pattern& a, const Pattern& b) { return a.elems.size() > b.elems.size(); });
+    return v;
+  }();
+  return all;
+}
+
+bool matches(uint16_t elem, Op op) {
+  switch (elem) {
+  case pat::AnyLoad: return op >= Op::LoadI32 && op <= Op::LoadRef;
+  case pat::AnyRet: return op >= Op::RetI32 && op <= Op::RetRef;
+  default: return elem == static_cast<uint16_t>(op);
+  }
+}
+
+/// Instructions that start a new linked instruction whatever precedes them: branch targets and
+/// handler boundaries (a super must not swallow them).
+std::vector<bool> boundaries(const Method& m) {
+  std::vector<bool> b(m.code.size() + 1, false);
+  for (const Insn& in : m.code)
+    if (hasFlag(in.op, Branch) && in.op != Op::TableSwitch && in.op != Op::LookupSwitch)
+      b[static_cast<size_t>(in.a)] = true;
+  for (const SwitchTable& sw : m.switches) {
+    b[sw.defaultTarget] = true;
+    for (uint32_t t : sw.targets) b[t] = true;
+  }
+  for (const Handler& h : m.handlers) b[h.start] = b[h.end] = b[h.target] = true;
+  return b;
+}
+
+} // namespace
+
 void link(Method& m) {
   std::lock_guard lock(gLinkMutex);
   if (!m.linked.empty()) return;
   VVM_ASSERT(m.verified);
 
-  // Layout: each instruction is its handler word followed by its operand words. Switch tables
-  // follow the code so that one allocation holds everything the method's dispatch touches.
-  std::vector<uint32_t> offsets(m.code.size() + 1);
-  uint32_t size = 0;
-  for (size_t i = 0; i < m.code.size(); ++i) {
-    offsets[i] = size;
-    size += 1 + operandWordsOf(m.code[i].op);
+  // Choose a handler for each group of instructions: a superinstruction where one matches,
+  // else the instruction's own handler.
+  struct Group {
+    HandlerId id;
+    uint32_t first, count, words;
+  };
+  std::vector<Group> groups;
+  const std::vector<bool> boundary = boundaries(m);
+  const size_t n = m.code.size();
+  for (size_t i = 0; i < n;) {
+    Group g{handlerId(m.code[i].op), static_cast<uint32_t>(i), 1, 0};
+    for (const Pattern& p : patterns()) {
+      size_t len = p.elems.size();
+      if (i + len > n) continue;
+      bool ok = true;
+      for (size_t k = 0; k < len && ok; ++k) ok = matches(p.elems[k], m.code[i + k].op) && (k == 0 || !boundary[i + k]);
+      if (ok) {
+        g.id = p.id;
+        g.count = static_cast<uint32_t>(len);
+        break;
+      }
+    }
+    for (uint32_t k = 0; k < g.count; ++k) g.words += operandWordsOf(m.code[i + k].op);
+    groups.push_back(g);
+    i += g.count;
   }
-  offsets[m.code.size()] = size;
+
+  // Layout: each group is its handler word followed by its components' operand words. Switch
+  // tables follow the code so that one allocation holds everything the method's dispatch touches.
+  std::vector<uint32_t> offsets(n + 1);
+  uint32_t size = 0;
+  for (const Group& g : groups) {
+    for (uint32_t k = 0; k < g.count; ++k) offsets[g.first + k] = size;
+    size += 1 + g.words;
+  }
+  offsets[n] = size;
   std::vector<uint32_t> switchAt;
   for (const auto& sw : m.switches) {
     switchAt.push_back(size);
@@ -70,25 +151,27 @@ void link(Method& m) {
   std::vector<Code> out(size);
   auto target = [&](uint32_t insn) { return &out[offsets[insn]]; };
 
-  for (size_t i = 0; i < m.code.size(); ++i) {
-    const Insn& in = m.code[i];
-    Code* w = &out[offsets[i]];
-    w[0].handler = handlerFor(in.op);
-    std::string_view ops = info(in.op).operands;
-    // IR keeps operand words in a and b; threaded code keeps them in the same order.
-    const int64_t irWords[2] = {in.a, in.b};
-    unsigned word = 0;
-    for (char letter : ops) {
-      OperandKind kind = *operandKindFromLetter(letter);
-      for (unsigned k = 0; k < operandWords(kind); ++k, ++word) {
-        int64_t v = irWords[word];
-        Code& c = w[1 + word];
-        if (kind == OperandKind::Label)
-          c.target = target(static_cast<uint32_t>(v));
-        else if (kind == OperandKind::Switch)
-          c.ptr = &out[switchAt[static_cast<size_t>(v)]];
-        else
-          c.i = v;
+  for (const Group& g : groups) {
+    Code* w = &out[offsets[g.first]];
+    w[0].handler = handlerFor(g.id);
+    unsigned word = 1;
+    for (uint32_t k = 0; k < g.count; ++k) {
+      const Insn& in = m.code[g.first + k];
+      // IR keeps operand words in a and b; threaded code keeps them in the same order.
+      const int64_t irWords[2] = {in.a, in.b};
+      unsigned iw = 0;
+      for (char letter : info(in.op).operands) {
+        OperandKind kind = *operandKindFromLetter(letter);
+        for (unsigned j = 0; j < operandWords(kind); ++j, ++iw, ++word) {
+          int64_t v = irWords[iw];
+          Code& c = w[word];
+          if (kind == OperandKind::Label)
+            c.target = target(static_cast<uint32_t>(v));
+          else if (kind == OperandKind::Switch)
+            c.ptr = &out[switchAt[static_cast<size_t>(v)]];
+          else
+            c.i = v;
+        }
       }
     }
   }
