@@ -105,10 +105,14 @@ int runCommand(const RunOptions& o) {
 
   core::Module module(rt, o.file);
   Diagnostics diags;
+  auto loadStart = std::chrono::steady_clock::now();
   if (!core::assemble(*text, o.file, module, diags)) {
     std::fputs(diags.format().c_str(), stderr);
     return static_cast<int>(Exit::LoadFailed);
   }
+  spdlog::info("{}: {} methods, {} shapes assembled and verified in {:.2f} ms", o.file, module.methods().size(),
+               module.shapes().size(),
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - loadStart).count());
   if (o.dumpVp) std::fputs(core::disassemble(module).c_str(), stderr);
   core::Method* main = module.findMethod("main");
   if (!main) {

@@ -6,6 +6,8 @@
 #include "core/interp/Thread.h"
 #include "core/support/Assert.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -197,6 +199,7 @@ void link(Method& m) {
   m.linked = std::move(out); // moving keeps the element addresses computed above
   std::atomic_thread_fence(std::memory_order_release);
   m.entry = m.linked.data();
+  spdlog::debug("linked {}: {} instructions in {} handlers, {} words", m.name, n, groups.size(), m.linked.size());
 }
 
 const Code* detail::linkOnEntry(Method* m) {

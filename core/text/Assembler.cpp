@@ -438,26 +438,31 @@ private:
   }
 
   /// The index of the .end closing the block that starts at line i. A .shape, .method or
-  /// .static before it means the .end was forgotten (blocks do not nest).
+  /// .static before it means the .end was forgotten (blocks do not nest). On failure returns
+  /// SIZE_MAX and sets resume_ to where declaring goes on, so that the lines of the broken
+  /// block are not each reported as being outside a block.
   size_t findEnd(size_t i, const char* what) {
     for (size_t j = i + 1; j < lines_.size(); ++j) {
       const std::string& d = lines_[j].tokens[0].text;
       if (d == ".end") return j;
       if (d == ".shape" || d == ".method" || d == ".static") {
         error(lines_[i], lines_[i].tokens[0],
-              fmt::format("{} has no matching .end before the {} on line {} ({} blocks do not nest)", what, d,
-                          lines_[j].number, what));
+              fmt::format("{} has no matching .end before the {} on line {} (.shape and .method blocks do "
+                          "not nest)",
+                          what, d, lines_[j].number));
+        resume_ = j;
         return SIZE_MAX;
       }
     }
     error(lines_[i], lines_[i].tokens[0], fmt::format("{} has no matching .end", what));
+    resume_ = lines_.size();
     return SIZE_MAX;
   }
 
   size_t declareShape(size_t i) {
     const Line& l = lines_[i];
     size_t end = findEnd(i, ".shape");
-    if (end == SIZE_MAX) return i + 1;
+    if (end == SIZE_MAX) return resume_;
     extra(lines_[end], 1);
     if (!expectName(l, 1, "shape name")) return end + 1;
     Shape* parent = nullptr;
@@ -539,7 +544,7 @@ private:
   size_t declareMethod(size_t i) {
     const Line& l = lines_[i];
     size_t end = findEnd(i, ".method");
-    if (end == SIZE_MAX) return i + 1;
+    if (end == SIZE_MAX) return resume_;
     extra(lines_[end], 1);
     if (!expectName(l, 1, "method name")) return end + 1;
     Body body{nullptr, &l, i + 1, end, {}};
@@ -1163,6 +1168,7 @@ private:
   std::unordered_map<const Shape*, size_t> depth_; ///< of this file's shapes, before finish() sets Shape::depth
   std::unordered_map<const Shape*, std::unique_ptr<std::map<std::string, int, std::less<>>>> fieldIndex_, slotIndex_;
   size_t shapeEntries_ = 0; ///< charged against kMaxShapeEntries
+  size_t resume_ = 0;       ///< set by findEnd when a block has no .end
   std::vector<Body> bodies_;
 };
 

@@ -42,14 +42,31 @@ const std::array<Effect, kOpCount>& effects() {
 
 using Stack = std::vector<Kind>;
 
+/// The stack for a message, bottom to top. Only the top 16 values are listed: the stack can
+/// be 65535 deep, and a message should stay a line.
 std::string showStack(const Stack& s) {
+  constexpr size_t kShown = 16;
   std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) {
+  size_t from = s.size() > kShown ? s.size() - kShown : 0;
+  if (from) out += fmt::format("...{} more", from);
+  for (size_t i = from; i < s.size(); ++i) {
     if (i) out += ' ';
     out += kindName(s[i]);
   }
   return out + "]";
 }
+
+/// A name for a message, cut short if long (names are checked by whoever made the IR).
+std::string shortName(std::string_view n) {
+  return n.size() > 48 ? std::string(n.substr(0, 48)) + "..." : std::string(n);
+}
+
+/// Budget of the flow analysis, in stack slots stored or compared at control-flow joins: a
+/// base, and more for each instruction and switch target. Straight-line code costs nothing,
+/// but a deep stack at many branch targets would cost their product in time and memory (a
+/// few MB of code could ask for many GB); ordinary code stays far below.
+constexpr uint64_t kFlowBudgetBase = uint64_t{1} << 22;
+constexpr uint64_t kFlowBudgetPerInsn = 256;
 
 /// The kind an instruction's local operand must have, or Void for other instructions.
 Kind localKind(Op op) {
@@ -97,14 +114,19 @@ public:
 
 private:
   void error(uint32_t insn, std::string msg) {
+    if (diags_.count() >= Diagnostics::kMaxErrors) return diags_.error(std::string(file_), 0, 0, {});
     uint32_t line = m_.line, col = 0;
     if (insn < m_.code.size()) {
       line = m_.code[insn].line;
       col = m_.code[insn].col;
     }
     std::string src;
-    if (lines_ && line >= 1 && line <= lines_->size()) src = (*lines_)[line - 1];
-    diags_.error(std::string(file_), line, col, fmt::format("in method '{}': {}", m_.name, msg), src);
+    if (lines_ && line >= 1 && line <= lines_->size()) {
+      src = (*lines_)[line - 1];
+      // A problem of the whole method points at its definition's first word.
+      if (!col) col = static_cast<uint32_t>(std::min(src.find_first_not_of(" \t"), src.size())) + 1;
+    }
+    diags_.error(std::string(file_), line, col, fmt::format("in method '{}': {}", shortName(m_.name), msg), src);
   }
 
   void checkShape() {
@@ -299,17 +321,46 @@ private:
   }
 
   void flow() {
-    std::vector<std::optional<Stack>> states(m_.code.size());
+    const size_t n = m_.code.size();
+    // A stack state is kept only where control can arrive other than by falling through:
+    // the entry, branch and switch targets and handlers. The code between two such points is
+    // checked once, with one running stack. (Keeping a state per instruction cost
+    // instructions x stack depth: 65535 pushes and a million nops asked for 64 GB.)
+    std::vector<bool> joins(n, false);
+    joins[0] = true;
+    for (const Handler& h : m_.handlers) joins[h.target] = true;
+    uint64_t budget = kFlowBudgetBase + kFlowBudgetPerInsn * n;
+    for (const Insn& in : m_.code) {
+      if (in.op == Op::TableSwitch || in.op == Op::LookupSwitch) {
+        const SwitchTable& sw = m_.switches[static_cast<size_t>(in.a)];
+        joins[sw.defaultTarget] = true;
+        for (uint32_t t : sw.targets) joins[t] = true;
+        budget += kFlowBudgetPerInsn * sw.targets.size();
+      } else if (info(in.op).flags & Branch) {
+        joins[static_cast<size_t>(in.a)] = true;
+      }
+    }
+    std::vector<std::optional<Stack>> states(n);
     std::vector<uint32_t> work;
+    uint64_t spent = 0;
     auto mergeInto = [&](uint32_t from, uint32_t to, const Stack& s) {
+      spent += s.size() + 1;
+      if (spent > budget) {
+        error(from, fmt::format("method too costly to verify: the operand stack is {} deep here, at a branch or "
+                                "join; keep the stack shallow where control flow meets",
+                                s.size()));
+        return false;
+      }
       if (!states[to]) {
         states[to] = s;
         work.push_back(to);
         return true;
       }
       if (*states[to] != s) {
-        error(from, fmt::format("stack at the join with instruction {} differs: {} here, {} there", to, showStack(s),
-                                showStack(*states[to])));
+        const Insn& there = m_.code[to];
+        error(from, fmt::format("the stack differs where control flow joins at line {}:{}: {} from here, {} from "
+                                "elsewhere",
+                                there.line, there.col, showStack(s), showStack(*states[to])));
         return false;
       }
       return true;
@@ -325,22 +376,27 @@ private:
       uint32_t i = work.back();
       work.pop_back();
       Stack s = *states[i];
-      if (!apply(i, s)) return;
-      const Insn& in = m_.code[i];
-      uint32_t flags = info(in.op).flags;
-      if (flags & Branch) {
-        if (in.op == Op::TableSwitch || in.op == Op::LookupSwitch) {
-          const SwitchTable& sw = m_.switches[static_cast<size_t>(in.a)];
-          if (!mergeInto(i, sw.defaultTarget, s)) return;
-          for (uint32_t t : sw.targets)
-            if (!mergeInto(i, t, s)) return;
-        } else if (!mergeInto(i, static_cast<uint32_t>(in.a), s)) {
-          return;
+      for (;;) {
+        if (!apply(i, s)) return;
+        const Insn& in = m_.code[i];
+        uint32_t flags = info(in.op).flags;
+        if (flags & Branch) {
+          if (in.op == Op::TableSwitch || in.op == Op::LookupSwitch) {
+            const SwitchTable& sw = m_.switches[static_cast<size_t>(in.a)];
+            if (!mergeInto(i, sw.defaultTarget, s)) return;
+            for (uint32_t t : sw.targets)
+              if (!mergeInto(i, t, s)) return;
+          } else if (!mergeInto(i, static_cast<uint32_t>(in.a), s)) {
+            return;
+          }
         }
-      }
-      if (!(flags & Term)) {
-        if (i + 1 >= m_.code.size()) return error(i, "control falls off the end of the method");
-        if (!mergeInto(i, i + 1, s)) return;
+        if (flags & Term) break;
+        if (i + 1 >= n) return error(i, "control falls off the end of the method (it needs a ret, jmp or throw)");
+        ++i;
+        if (joins[i]) {
+          if (!mergeInto(i - 1, i, s)) return;
+          break;
+        }
       }
     }
   }
