@@ -66,14 +66,17 @@ std::string utf8(int32_t cp) {
   return s;
 }
 
-template <typename I> bool parseInt(Thread& t, Value* a, const char* prim, I& out) {
+// The string stays in a[0] (and so reachable) until the number replaces it.
+template <typename I> bool parseInt(Thread& t, Value* a, const char* prim) {
   std::string_view s;
   if (!stringArg(t, a[0], prim, s)) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  I value = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
     t.rt.raise(t, core::VpMessage::NotANumber, s.substr(0, 64));
     return false;
   }
+  a[0].set(value);
   return true;
 }
 
@@ -127,7 +130,7 @@ bool printlnStr(Thread& t, Value* a) {
   return true;
 }
 bool argsCount(Thread&, Value* a) {
-  a[0].i32 = static_cast<int32_t>(gArgs.size());
+  a[0].setI32(static_cast<int32_t>(gArgs.size()));
   return true;
 }
 bool argsGet(Thread& t, Value* a) {
@@ -144,8 +147,8 @@ bool argsGet(Thread& t, Value* a) {
   a[0].ref = s;
   return true;
 }
-bool strToI32(Thread& t, Value* a) { return parseInt(t, a, "str.to.i32", a[0].i32); }
-bool strToI64(Thread& t, Value* a) { return parseInt(t, a, "str.to.i64", a[0].i64); }
+bool strToI32(Thread& t, Value* a) { return parseInt<int32_t>(t, a, "str.to.i32"); }
+bool strToI64(Thread& t, Value* a) { return parseInt<int64_t>(t, a, "str.to.i64"); }
 bool strConcat(Thread& t, Value* a) {
   std::string_view x, y;
   if (!stringArg(t, a[0], "str.concat", x) || !stringArg(t, a[1], "str.concat", y)) return false;

@@ -185,7 +185,7 @@ dispatch:
 
     // ---- constants
     VVM_CASE(ConstI32) {
-      (sp++)->i32 = static_cast<int32_t>(OPND(1));
+      (sp++)->setI32(static_cast<int32_t>(OPND(1)));
       NEXT(1);
       VVM_DISPATCH();
     }
@@ -195,8 +195,7 @@ dispatch:
       VVM_DISPATCH();
     }
     VVM_CASE(ConstF32) {
-      uint32_t bits = static_cast<uint32_t>(OPND(1));
-      std::memcpy(&(sp++)->f32, &bits, 4);
+      (sp++)->word = static_cast<uint32_t>(OPND(1)); // the f32's bits, zero-extended
       NEXT(1);
       VVM_DISPATCH();
     }
@@ -229,7 +228,7 @@ dispatch:
     }
     VVM_CASE(IncI32) {
       Value& v = locals[OPND(1)];
-      v.i32 = arith::add32(v.i32, static_cast<int32_t>(OPND(2)));
+      v.setI32(arith::add32(v.i32, static_cast<int32_t>(OPND(2))));
       NEXT(2);
       VVM_DISPATCH();
     }
@@ -313,14 +312,14 @@ dispatch:
     auto a = sp[-2].field;                                                                                             \
     auto b = sp[-1].field;                                                                                             \
     --sp;                                                                                                              \
-    sp[-1].field = (expr);                                                                                             \
+    sp[-1].set(expr);                                                                                                  \
     NEXT(0);                                                                                                           \
     VVM_DISPATCH();                                                                                                    \
   }
 #define UNOP(Name, from, to, expr)                                                                                     \
   VVM_CASE(Name) {                                                                                                     \
     auto a = sp[-1].from;                                                                                              \
-    sp[-1].to = (expr);                                                                                                \
+    sp[-1].set(expr);                                                                                                  \
     NEXT(0);                                                                                                           \
     VVM_DISPATCH();                                                                                                    \
   }
@@ -333,7 +332,7 @@ dispatch:
       int32_t b = sp[-1].i32;
       if (b == 0) [[unlikely]]
         VVM_RAISE(VpMessage::DivideByZero);
-      sp[-2].i32 = arith::div32(sp[-2].i32, b);
+      sp[-2].setI32(arith::div32(sp[-2].i32, b));
       --sp;
       NEXT(0);
       VVM_DISPATCH();
@@ -342,7 +341,7 @@ dispatch:
       int32_t b = sp[-1].i32;
       if (b == 0) [[unlikely]]
         VVM_RAISE(VpMessage::DivideByZero);
-      sp[-2].i32 = arith::rem32(sp[-2].i32, b);
+      sp[-2].setI32(arith::rem32(sp[-2].i32, b));
       --sp;
       NEXT(0);
       VVM_DISPATCH();
@@ -416,31 +415,31 @@ dispatch:
 
     // ---- comparisons
     VVM_CASE(CmpI64) {
-      sp[-2].i32 = arith::cmp64(sp[-2].i64, sp[-1].i64);
+      sp[-2].setI32(arith::cmp64(sp[-2].i64, sp[-1].i64));
       --sp;
       NEXT(0);
       VVM_DISPATCH();
     }
     VVM_CASE(CmplF32) {
-      sp[-2].i32 = arith::cmpFloat(sp[-2].f32, sp[-1].f32, -1);
+      sp[-2].setI32(arith::cmpFloat(sp[-2].f32, sp[-1].f32, -1));
       --sp;
       NEXT(0);
       VVM_DISPATCH();
     }
     VVM_CASE(CmpgF32) {
-      sp[-2].i32 = arith::cmpFloat(sp[-2].f32, sp[-1].f32, 1);
+      sp[-2].setI32(arith::cmpFloat(sp[-2].f32, sp[-1].f32, 1));
       --sp;
       NEXT(0);
       VVM_DISPATCH();
     }
     VVM_CASE(CmplF64) {
-      sp[-2].i32 = arith::cmpFloat(sp[-2].f64, sp[-1].f64, -1);
+      sp[-2].setI32(arith::cmpFloat(sp[-2].f64, sp[-1].f64, -1));
       --sp;
       NEXT(0);
       VVM_DISPATCH();
     }
     VVM_CASE(CmpgF64) {
-      sp[-2].i32 = arith::cmpFloat(sp[-2].f64, sp[-1].f64, 1);
+      sp[-2].setI32(arith::cmpFloat(sp[-2].f64, sp[-1].f64, 1));
       --sp;
       NEXT(0);
       VVM_DISPATCH();
@@ -562,9 +561,10 @@ dispatch:
     GETFIELD(GetFieldI64)
     GETFIELD(GetFieldF32)
     GETFIELD(GetFieldF64)
-    GETFIELD(GetFieldRef) PUTFIELD(PutFieldI32) PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64)
-        PUTFIELD(PutFieldRef) VVM_CASE(GetStaticI32) VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32)
-            VVM_CASE(GetStaticF64) VVM_CASE(GetStaticRef) {
+    GETFIELD(GetFieldRef)
+    PUTFIELD(PutFieldI32) PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64) PUTFIELD(PutFieldRef)
+        VVM_CASE(GetStaticI32) VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32) VVM_CASE(GetStaticF64)
+            VVM_CASE(GetStaticRef) {
       *sp++ = *OPTR(1, const Value*);
       NEXT(1);
       VVM_DISPATCH();
@@ -577,7 +577,7 @@ dispatch:
     VVM_CASE(InstanceOf) {
       Object* o = sp[-1].ref;
       const Shape* s = OPTR(1, const Shape*);
-      sp[-1].i32 = o && (o->shape == s || o->shape->isSubshapeOf(s));
+      sp[-1].setI32(o && (o->shape == s || o->shape->isSubshapeOf(s)) ? 1 : 0);
       NEXT(1);
       VVM_DISPATCH();
     }
@@ -606,26 +606,26 @@ dispatch:
       NULL_CHECK(o);
       if (!o->shape->isArray()) [[unlikely]]
         VVM_RAISE(VpMessage::NotInstanceOf, describe(o), "an array");
-      sp[-1].i32 = static_cast<int32_t>(static_cast<Array*>(o)->length);
+      sp[-1].setI32(static_cast<int32_t>(static_cast<Array*>(o)->length));
       NEXT(0);
       VVM_DISPATCH();
     }
-#define ALOAD(Name, E, CType, field)                                                                                   \
+#define ALOAD(Name, E, CType, StackT)                                                                                  \
   VVM_CASE(Name) {                                                                                                     \
     ARRAY_ACCESS(-2, -1, ELEM_IS(E));                                                                                  \
-    sp[-2].field = arr->data<CType>()[idx];                                                                            \
+    sp[-2].set(static_cast<StackT>(arr->data<CType>()[idx]));                                                          \
     --sp;                                                                                                              \
     NEXT(0);                                                                                                           \
     VVM_DISPATCH();                                                                                                    \
   }
-    ALOAD(ALoadI8, I8, int8_t, i32)
-    ALOAD(ALoadU16, U16, uint16_t, i32)
-    ALOAD(ALoadI16, I16, int16_t, i32)
-    ALOAD(ALoadI32, I32, int32_t, i32)
-    ALOAD(ALoadI64, I64, int64_t, i64)
-    ALOAD(ALoadF32, F32, float, f32)
-    ALOAD(ALoadF64, F64, double, f64)
-    ALOAD(ALoadRef, Ref, Object*, ref)
+    ALOAD(ALoadI8, I8, int8_t, int32_t)
+    ALOAD(ALoadU16, U16, uint16_t, int32_t)
+    ALOAD(ALoadI16, I16, int16_t, int32_t)
+    ALOAD(ALoadI32, I32, int32_t, int32_t)
+    ALOAD(ALoadI64, I64, int64_t, int64_t)
+    ALOAD(ALoadF32, F32, float, float)
+    ALOAD(ALoadF64, F64, double, double)
+    ALOAD(ALoadRef, Ref, Object*, Object*)
 #define ASTORE(Name, ok, CType, field)                                                                                 \
   VVM_CASE(Name) {                                                                                                     \
     ARRAY_ACCESS(-3, -2, ok);                                                                                          \
@@ -718,28 +718,28 @@ dispatch:
   VVM_CASE(Op##_lls) {                                                                                                 \
     auto a = locals[OPND(1)].field;                                                                                    \
     auto b = locals[OPND(2)].field;                                                                                    \
-    locals[OPND(3)].field = (expr);                                                                                    \
+    locals[OPND(3)].set(expr);                                                                                         \
     NEXT(3);                                                                                                           \
     VVM_DISPATCH();                                                                                                    \
   }                                                                                                                    \
   VVM_CASE(Op##_lks) {                                                                                                 \
     auto a = locals[OPND(1)].field;                                                                                    \
     auto b = constant<CType>(ip[2]);                                                                                   \
-    locals[OPND(3)].field = (expr);                                                                                    \
+    locals[OPND(3)].set(expr);                                                                                         \
     NEXT(3);                                                                                                           \
     VVM_DISPATCH();                                                                                                    \
   }                                                                                                                    \
   VVM_CASE(Op##_ll) {                                                                                                  \
     auto a = locals[OPND(1)].field;                                                                                    \
     auto b = locals[OPND(2)].field;                                                                                    \
-    (sp++)->field = (expr);                                                                                            \
+    (sp++)->set(expr);                                                                                                 \
     NEXT(2);                                                                                                           \
     VVM_DISPATCH();                                                                                                    \
   }                                                                                                                    \
   VVM_CASE(Op##_lk) {                                                                                                  \
     auto a = locals[OPND(1)].field;                                                                                    \
     auto b = constant<CType>(ip[2]);                                                                                   \
-    (sp++)->field = (expr);                                                                                            \
+    (sp++)->set(expr);                                                                                                 \
     NEXT(2);                                                                                                           \
     VVM_DISPATCH();                                                                                                    \
   }                                                                                                                    \
@@ -747,7 +747,7 @@ dispatch:
     auto a = sp[-2].field;                                                                                             \
     auto b = sp[-1].field;                                                                                             \
     sp -= 2;                                                                                                           \
-    locals[OPND(1)].field = (expr);                                                                                    \
+    locals[OPND(1)].set(expr);                                                                                         \
     NEXT(1);                                                                                                           \
     VVM_DISPATCH();                                                                                                    \
   }
@@ -820,7 +820,7 @@ dispatch:
     }
     VVM_CASE(IncJmp) {
       Value& v = locals[OPND(1)];
-      v.i32 = arith::add32(v.i32, static_cast<int32_t>(OPND(2)));
+      v.setI32(arith::add32(v.i32, static_cast<int32_t>(OPND(2))));
       BRANCH_TO(ip[3].target);
     }
     VVM_CASE(LoadRet) {
