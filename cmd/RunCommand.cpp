@@ -35,8 +35,10 @@ void printUncaught(core::Thread& t, const std::string& file) {
     if (msg) what += ": " + core::Runtime::stringText(msg);
   }
   std::string out = fmt::format("vvm: uncaught {}\n", what);
-  for (const auto& e : t.trace()) out += fmt::format("    at {} ({}:{})\n", e.method->name, file, e.line);
-  if (t.traceOmitted()) out += fmt::format("    ... {} more frames\n", t.traceOmitted());
+  if (const core::Trace* trace = t.traceOf(exc)) {
+    for (const auto& e : trace->frames) out += fmt::format("    at {} ({}:{})\n", e.method->name, file, e.line);
+    if (trace->omitted) out += fmt::format("    ... {} more frames\n", trace->omitted);
+  }
   std::fputs(out.c_str(), stderr);
 }
 

@@ -6,6 +6,9 @@
 #include <gc/gc_mark.h>
 #include <gc/gc_typed.h>
 
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -18,6 +21,18 @@ void (*gRootPusher)() = nullptr;
 // Returning null from the out-of-memory hook makes the allocation return null, which the VP
 // turns into its OutOfMemoryError instead of Boehm's abort.
 void* GC_CALLBACK onOutOfMemory(size_t) { return nullptr; }
+
+// Boehm's warnings ("Out of Memory! Returning NULL", "Repeated allocation of very large
+// block") describe situations vvm reports itself, as VP errors: keep them off the user's
+// stderr unless diagnostics are turned up.
+void GC_CALLBACK onWarning(char* msg, GC_word arg) {
+  char text[512];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  std::snprintf(text, sizeof text, msg, static_cast<unsigned long>(arg)); // Boehm's own format
+#pragma GCC diagnostic pop
+  spdlog::debug("gc: {}", text);
+}
 
 void GC_CALLBACK pushOtherRoots() {
   if (gRootPusher) gRootPusher();
@@ -45,6 +60,7 @@ void init(const Config& config) {
   GC_INIT();
   GC_allow_register_threads();
   GC_set_oom_fn(onOutOfMemory);
+  GC_set_warn_proc(onWarning);
   GC_set_push_other_roots(pushOtherRoots);
   GC_start_performance_measurement();
   if (config.maxHeapBytes) GC_set_max_heap_size(config.maxHeapBytes);

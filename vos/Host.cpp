@@ -71,8 +71,9 @@ template <typename I> bool parseInt(Thread& t, Value* a, const char* prim) {
   std::string_view s;
   if (!stringArg(t, a[0], prim, s)) return false;
   I value = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
+  std::string_view digits = s.size() > 1 && s[0] == '+' && s[1] != '-' ? s.substr(1) : s; // "+5" as Java reads it
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size()) {
     t.rt.raise(t, core::VpMessage::NotANumber, s.substr(0, 64));
     return false;
   }

@@ -30,10 +30,11 @@ Thread::Thread(Runtime& runtime) : rt(runtime) {
   const auto& cfg = rt.config();
   // calloc of a large block maps zero pages lazily: untouched stack costs nothing.
   stackBase = static_cast<Value*>(std::calloc(cfg.stackSlots, sizeof(Value)));
-  frameBase = static_cast<Frame*>(std::calloc(cfg.maxFrames + 2, sizeof(Frame)));
+  // maxFrames counts VP method frames: add the root frame and the first activation's bottom.
+  frameBase = static_cast<Frame*>(std::calloc(cfg.maxFrames + 3, sizeof(Frame)));
   VVM_ASSERT(stackBase && frameBase);
   stackEnd = stackBase + cfg.stackSlots;
-  frameEnd = frameBase + cfg.maxFrames + 1;
+  frameEnd = frameBase + cfg.maxFrames + 2;
   fp = frameBase;
   fp->method = nullptr;
   fp->locals = stackBase;
@@ -57,19 +58,46 @@ Thread::~Thread() {
 
 void Thread::throwObject(Object* exc) {
   pending = exc;
-  if (exc == traceOf_ || exc == rt.exitToken()) return;
-  traceOf_ = exc;
-  trace_.clear();
-  traceOmitted_ = 0;
+  if (exc == rt.exitToken() || traces_.find(exc)) return;
+  Trace& trace = traces_.insert(exc);
   constexpr size_t kMaxTrace = 64;
   for (Frame* f = fp; f > frameBase; --f) {
     if (!f->method) continue;
-    if (trace_.size() == kMaxTrace) {
-      ++traceOmitted_;
+    if (trace.frames.size() == kMaxTrace) {
+      ++trace.omitted;
       continue;
     }
-    trace_.push_back({f->method, f->method->lineAt(f->ip)});
+    trace.frames.push_back({f->method, f->method->lineAt(f->ip)});
   }
+}
+
+TraceTable::~TraceTable() {
+  for (Entry& e : entries_)
+    if (e.key) gc::unregisterWeakLink(&e.key);
+}
+
+const Trace* TraceTable::find(const Object* exc) const {
+  for (const Entry& e : entries_)
+    if (e.key == exc) return &e.trace;
+  return nullptr;
+}
+
+Trace& TraceTable::insert(Object* exc) {
+  Entry* victim = &entries_[0];
+  for (Entry& e : entries_) {
+    if (!e.key) {
+      victim = &e;
+      break;
+    }
+    if (e.used < victim->used) victim = &e;
+  }
+  if (victim->key) gc::unregisterWeakLink(&victim->key);
+  victim->key = exc;
+  gc::registerWeakLink(&victim->key);
+  victim->trace.frames.clear();
+  victim->trace.omitted = 0;
+  victim->used = ++clock_;
+  return victim->trace;
 }
 
 } // namespace vvm::core

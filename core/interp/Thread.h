@@ -27,6 +27,37 @@ struct TraceEntry {
   uint32_t line;
 };
 
+/// The frames active where an exception was first raised.
+struct Trace {
+  std::vector<TraceEntry> frames;
+  size_t omitted = 0; ///< frames beyond the recorded ones
+};
+
+/// Traces of recently raised exceptions, keyed weakly by the exception object: a rethrow (or
+/// a cleanup's `resume`) keeps the original trace, and once an exception is collected its
+/// entry is cleared, so a new object at the same address never inherits a stale trace.
+class TraceTable {
+public:
+  TraceTable() = default;
+  ~TraceTable();
+  TraceTable(const TraceTable&) = delete;
+  TraceTable& operator=(const TraceTable&) = delete;
+
+  const Trace* find(const Object* exc) const;
+  /// A fresh entry for `exc`, replacing the least recently used one.
+  Trace& insert(Object* exc);
+
+private:
+  struct Entry {
+    void* key = nullptr; ///< a GC weak link: cleared when the exception dies
+    Trace trace;
+    uint64_t used = 0;
+  };
+  static constexpr size_t kEntries = 16;
+  Entry entries_[kEntries];
+  uint64_t clock_ = 0;
+};
+
 class Thread {
 public:
   explicit Thread(Runtime& rt);
@@ -50,17 +81,15 @@ public:
   Object* pending = nullptr;
   /// Makes `exc` the pending exception and records where it was raised (once per object).
   void throwObject(Object* exc);
-  const std::vector<TraceEntry>& trace() const { return trace_; }
-  size_t traceOmitted() const { return traceOmitted_; }
+  /// Where `exc` was first raised on this thread, if it still knows.
+  const Trace* traceOf(const Object* exc) const { return traces_.find(exc); }
 
   /// Set by the exit primitive; the exit token then unwinds everything.
   bool exiting = false;
   int exitStatus = 0;
 
 private:
-  std::vector<TraceEntry> trace_;
-  size_t traceOmitted_ = 0;
-  Object* traceOf_ = nullptr;
+  TraceTable traces_;
 };
 
 } // namespace vvm::core

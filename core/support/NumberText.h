@@ -8,10 +8,10 @@
 
 namespace vvm {
 
-/// "nan", "inf", "-inf", or the shortest decimal that reads back exactly (always with a '.'
+/// "nan" (whatever its sign), "inf", "-inf", or the shortest decimal that reads back exactly (always with a '.'
 /// or an exponent, so it is recognisably a float).
 template <typename F> std::string floatText(F f) {
-  if (std::isnan(f)) return std::signbit(f) ? "-nan" : "nan";
+  if (std::isnan(f)) return "nan"; // a NaN's sign means nothing (x86 makes 0/0 negative)
   if (std::isinf(f)) return f < 0 ? "-inf" : "inf";
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, f);

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -153,6 +152,14 @@ private:
     // be megabytes long, for each of what may be millions of errors on it.
     if (diags_.count() >= Diagnostics::kMaxErrors) return diags_.error(file_, line, col, {});
     std::string src = line >= 1 && line <= sourceLines_.size() ? sourceLines_[line - 1] : std::string();
+    // The quoted line goes to a terminal: bytes that are not UTF-8 show as '?', one for one so
+    // that the caret stays under its column (the formatter does the same for control bytes).
+    for (size_t i = 0; i < src.size();) {
+      auto c = static_cast<unsigned char>(src[i]);
+      size_t len = c >= 0x80 ? utf8Length(src, i) : 1;
+      if (!len || c == 0x7f) src[i] = '?';
+      i += len ? len : 1;
+    }
     diags_.error(file_, line, col, std::move(msg), src);
   }
   void error(const Line& l, const Token& t, std::string msg) { error(l.number, t.col, std::move(msg)); }
@@ -176,10 +183,14 @@ private:
               fmt::format("invalid UTF-8 (byte 0x{:02x}): a .vp file must be UTF-8 text", c));
         return false;
       }
-      error(number, static_cast<uint32_t>(i + 1),
-            c == 0 ? std::string("NUL byte in the source: a .vp file must be text")
-                   : fmt::format("control character 0x{:02x} in the source (in a string literal, write \\x{:02x})", c,
-                                 c));
+      if (c == 0)
+        error(number, static_cast<uint32_t>(i + 1), "NUL byte in the source: a .vp file must be text");
+      else if (c == '\r')
+        error(number, static_cast<uint32_t>(i + 1),
+              "carriage return in the middle of a line: lines end with \\n or \\r\\n");
+      else
+        error(number, static_cast<uint32_t>(i + 1),
+              fmt::format("control character 0x{:02x} in the source (in a string literal, write \\x{:02x})", c, c));
       return false;
     }
     return true;
@@ -326,8 +337,9 @@ private:
   bool expectMemberName(const Line& l, size_t idx, const char* what) {
     if (!expectName(l, idx, what)) return false;
     if (l.tokens[idx].text.find('.') != std::string::npos) {
-      error(l, l.tokens[idx],
-            fmt::format("{} '{}' cannot contain '.' (operands name it as SHAPE.MEMBER)", what, show(l.tokens[idx].text)));
+      error(
+          l, l.tokens[idx],
+          fmt::format("{} '{}' cannot contain '.' (operands name it as SHAPE.MEMBER)", what, show(l.tokens[idx].text)));
       return false;
     }
     return true;
@@ -387,7 +399,8 @@ private:
 
   void declare() {
     size_t i = 0;
-    while (i < lines_.size()) {
+    // Past the shape budget every later shape would be reported missing: stop there.
+    while (i < lines_.size() && shapeEntries_ <= kMaxShapeEntries) {
       const Line& l = lines_[i];
       const std::string& d = l.tokens[0].text;
       if (d == ".shape") {
@@ -524,7 +537,8 @@ private:
           continue;
         }
         if (s->fields.size() >= 65535) {
-          error(m, m.tokens[0], fmt::format("shape '{}' has more than 65535 fields (inherited ones included)", show(s->name)));
+          error(m, m.tokens[0],
+                fmt::format("shape '{}' has more than 65535 fields (inherited ones included)", show(s->name)));
           break;
         }
         if (!chargeShapeEntries(m, 1)) break;
@@ -628,7 +642,8 @@ private:
           size_t idx = it->second;
           // A slot of this very shape named twice is a mistake, not an override.
           if (idx >= inherited) {
-            error(*m, m->tokens[1], fmt::format("dispatch slot '{}' is defined twice in shape '{}'", show(slot), show(s->name)));
+            error(*m, m->tokens[1],
+                  fmt::format("dispatch slot '{}' is defined twice in shape '{}'", show(slot), show(s->name)));
             continue;
           }
           if (s->vtable[idx]->sig != target->sig) {
@@ -674,12 +689,14 @@ private:
     }
     uint64_t v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-    if (t.isString || s.empty() || ec != std::errc() || p != s.data() + s.size()) {
+    if (t.isString || s.empty() || p != s.data() + s.size() ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
       error(l, t, fmt::format("'{}' is not {}", show(t.text), what));
       return std::nullopt;
     }
-    // Range check in 128-bit-safe form.
-    if ((!neg && v > static_cast<uint64_t>(hi)) || (neg && v > static_cast<uint64_t>(-(lo + 1)) + 1)) {
+    // Range check in 128-bit-safe form (digits beyond 64 bits are out of range too).
+    if (ec == std::errc::result_out_of_range || (!neg && v > static_cast<uint64_t>(hi)) ||
+        (neg && v > static_cast<uint64_t>(-(lo + 1)) + 1)) {
       error(l, t, fmt::format("{} is out of range for {} ({} to {})", show(t.text), what, lo, hi));
       return std::nullopt;
     }
@@ -698,12 +715,18 @@ private:
       error(l, t, fmt::format("'{}' is not a floating-point number", show(s)));
       return std::nullopt;
     }
-    // A finite literal must stay finite in its kind: "1e39" as an f32 would silently be inf
-    // (and the conversion is undefined behaviour in C++).
-    if (std::isfinite(d) && std::fabs(d) > (f32 ? double{FLT_MAX} : DBL_MAX)) {
+    // A number must stay finite in its kind ("inf" is written inf): strtod makes "1e400" inf,
+    // and "1e39" as an f32 would silently become inf too. 0x1.ffffffp127, halfway between
+    // FLT_MAX and 2^128, is where rounding to f32 starts to give inf (3.4028235e38 still
+    // rounds to FLT_MAX, and is how FLT_MAX prints).
+    if (std::isinf(d) || (f32 && std::fabs(d) >= 0x1.ffffffp127)) {
       error(l, t, fmt::format("{} is out of range for {} (use inf for infinity)", show(s), f32 ? "f32" : "f64"));
       return std::nullopt;
     }
+    // An f32 is rounded once, from the decimal text: going through double first can round
+    // twice and land one ulp off (1.00000005960464477539 is halfway in f32 only after the
+    // first rounding). Every f32 is exactly a double, so the result travels as one.
+    if (f32) return static_cast<double>(std::strtof(s.c_str(), nullptr));
     return d;
   }
 
@@ -968,7 +991,8 @@ private:
           if (!tok) break;
           auto e = elemFromName(tok->text);
           if (!e) {
-            error(l, *tok, fmt::format("'{}' is not an element kind (i8 u16 i16 i32 i64 f32 f64 ref)", show(tok->text)));
+            error(l, *tok,
+                  fmt::format("'{}' is not an element kind (i8 u16 i16 i32 i64 f32 f64 ref)", show(tok->text)));
             ok = false;
           } else
             *slot = static_cast<int64_t>(*e);
@@ -996,7 +1020,8 @@ private:
           const Primitive* p = module_.runtime().primitives().find(tok->text);
           if (!p) {
             error(l, *tok,
-                  fmt::format("primitive '{}' is not registered (vvm run --list-primitives shows them)", show(tok->text)));
+                  fmt::format("primitive '{}' is not registered (vvm run --list-primitives shows them)",
+                              show(tok->text)));
             ok = false;
           } else
             *slot = reinterpret_cast<int64_t>(p);
@@ -1011,8 +1036,7 @@ private:
 
     // Resolve labels: in instructions, switch tables and handlers. A label may end the method
     // (as a handler's END), but code cannot go there.
-    auto resolve = [&](const Line& l, const Token& tok, const std::string& name,
-                       bool code) -> std::optional<uint32_t> {
+    auto resolve = [&](const Line& l, const Token& tok, const std::string& name, bool code) -> std::optional<uint32_t> {
       auto it = labels.find(name);
       if (it == labels.end()) {
         error(l, tok, fmt::format("label '{}' is not defined in method '{}'", show(name), show(m.name)));
@@ -1020,8 +1044,8 @@ private:
       }
       if (code && it->second >= m.code.size()) {
         error(l, tok,
-              fmt::format("label '{}' is at the end of method '{}': there is no instruction there to go to",
-                          show(name), show(m.name)));
+              fmt::format("label '{}' is at the end of method '{}': there is no instruction there to go to", show(name),
+                          show(m.name)));
         return std::nullopt;
       }
       return it->second;
@@ -1163,7 +1187,7 @@ private:
   std::vector<std::string> sourceLines_;
   std::vector<Line> lines_;
   std::vector<ShapeDecl> shapeDecls_;
-  std::map<std::string_view, Shape*, std::less<>> shapesByName_;            ///< keys: the shapes' names
+  std::map<std::string_view, Shape*, std::less<>> shapesByName_;             ///< keys: the shapes' names
   std::map<std::string_view, const StaticInfo*, std::less<>> staticsByName_; ///< keys: the statics' names
   std::unordered_map<const Shape*, size_t> depth_; ///< of this file's shapes, before finish() sets Shape::depth
   std::unordered_map<const Shape*, std::unique_ptr<std::map<std::string, int, std::less<>>>> fieldIndex_, slotIndex_;

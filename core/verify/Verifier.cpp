@@ -169,7 +169,8 @@ private:
         break;
       case OperandKind::Local:
         if (v < 0 || static_cast<uint64_t>(v) >= m_.locals.size())
-          error(i, fmt::format("local {} does not exist (the method has {} locals)", v, m_.locals.size()));
+          error(i, fmt::format("local {} does not exist (the method has {} local{})", v, m_.locals.size(),
+                               m_.locals.size() == 1 ? "" : "s"));
         else if (m_.locals[static_cast<size_t>(v)] != localKind(in.op))
           error(i, fmt::format("{} needs an {} local but local {} is {}", oi.name, kindName(localKind(in.op)), v,
                                kindName(m_.locals[static_cast<size_t>(v)])));
@@ -218,7 +219,8 @@ private:
         if (!s || s->isArray() || slot < 0 || static_cast<uint64_t>(slot) >= s->fields.size())
           error(i, "field does not exist");
         else if (s->fields[static_cast<size_t>(slot)].kind != movedKind(in.op))
-          error(i, fmt::format("{} used on field '{}' of kind {}", oi.name, s->fields[static_cast<size_t>(slot)].name,
+          error(i, fmt::format("{} used on field '{}' of kind {}", oi.name,
+                               shortName(s->fields[static_cast<size_t>(slot)].name),
                                kindName(s->fields[static_cast<size_t>(slot)].kind)));
         break;
       }
@@ -228,7 +230,7 @@ private:
         if (!si)
           error(i, "static does not exist");
         else if (si->kind != movedKind(in.op))
-          error(i, fmt::format("{} used on static '{}' of kind {}", oi.name, si->name, kindName(si->kind)));
+          error(i, fmt::format("{} used on static '{}' of kind {}", oi.name, shortName(si->name), kindName(si->kind)));
         break;
       }
       case OperandKind::Shape: {
@@ -236,7 +238,7 @@ private:
         if (!s)
           error(i, "missing shape");
         else if (in.op == Op::New && s->isArray())
-          error(i, fmt::format("'new' cannot make array shape {}; use newarray", s->name));
+          error(i, fmt::format("'new' cannot make array shape {}; use newarray", shortName(s->name)));
         break;
       }
       case OperandKind::Elem:
@@ -262,6 +264,22 @@ private:
     }
   }
 
+  /// The instruction for a message: its mnemonic, and for a call what it calls.
+  std::string what(const Insn& in) {
+    std::string_view name = info(in.op).name;
+    switch (in.op) {
+    case Op::Call: return fmt::format("{} {}", name, shortName(reinterpret_cast<const Method*>(in.a)->name));
+    case Op::CallVirt: {
+      auto* s = reinterpret_cast<const Shape*>(in.a);
+      auto slot = static_cast<size_t>(in.b);
+      return fmt::format("{} {}.{}", name, shortName(s->name),
+                         slot < s->vslotNames.size() ? shortName(s->vslotNames[slot]) : std::to_string(slot));
+    }
+    case Op::CallPrim: return fmt::format("{} {}", name, reinterpret_cast<const Primitive*>(in.a)->name);
+    default: return std::string(name);
+    }
+  }
+
   /// Applies instruction i to `s`; false after reporting an error.
   bool apply(uint32_t i, Stack& s) {
     const Insn& in = m_.code[i];
@@ -274,8 +292,8 @@ private:
       if (sig.ret != Kind::Void) pushes = std::string(1, kindLetter(sig.ret));
     }
     if (s.size() < pops.size()) {
-      error(i, fmt::format("{} needs {} values on the stack but there are {} {}", info(in.op).name, pops.size(),
-                           s.size(), showStack(s)));
+      error(i, fmt::format("{} needs {} value{} on the stack but there {} {} {}", what(in), pops.size(),
+                           pops.size() == 1 ? "" : "s", s.size() == 1 ? "is" : "are", s.size(), showStack(s)));
       return false;
     }
     Kind vars[4] = {Kind::Void, Kind::Void, Kind::Void, Kind::Void};
@@ -289,8 +307,8 @@ private:
       }
       Kind want = *kindFromLetter(c);
       if (have != want) {
-        error(i, fmt::format("{} expects {} but the stack has {} there {}", info(in.op).name, kindName(want),
-                             kindName(have), showStack(s)));
+        error(i, fmt::format("{} expects {} but the stack has {} there {}", what(in), kindName(want), kindName(have),
+                             showStack(s)));
         return false;
       }
     }
@@ -329,7 +347,7 @@ private:
     std::vector<bool> joins(n, false);
     joins[0] = true;
     for (const Handler& h : m_.handlers) joins[h.target] = true;
-    uint64_t budget = kFlowBudgetBase + kFlowBudgetPerInsn * n;
+    uint64_t budget = kFlowBudgetBase + kFlowBudgetPerInsn * (n + m_.handlers.size());
     for (const Insn& in : m_.code) {
       if (in.op == Op::TableSwitch || in.op == Op::LookupSwitch) {
         const SwitchTable& sw = m_.switches[static_cast<size_t>(in.a)];

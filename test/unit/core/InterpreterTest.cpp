@@ -57,11 +57,13 @@ TEST_CASE("an uncaught VP error comes back as an exception status with a trace")
   REQUIRE(t.pending);
   CHECK(t.pending->shape == test::runtime().errorShape(VpError::ArithmeticError));
   CHECK(test::errorMessage(t.pending) == "/ by zero");
-  REQUIRE(t.trace().size() == 2);
-  CHECK(t.trace()[0].method->name == "inner");
-  CHECK(t.trace()[0].line == 5);
-  CHECK(t.trace()[1].method->name == "outer");
-  CHECK(t.trace()[1].line == 10);
+  const Trace* trace = t.traceOf(t.pending);
+  REQUIRE(trace);
+  REQUIRE(trace->frames.size() == 2);
+  CHECK(trace->frames[0].method->name == "inner");
+  CHECK(trace->frames[0].line == 5);
+  CHECK(trace->frames[1].method->name == "outer");
+  CHECK(trace->frames[1].line == 10);
   CHECK(t.depth() == 0);
 }
 
@@ -180,7 +182,8 @@ top:
 done:
   ret
 .end
-)", "tier.vp", mod, d));
+)",
+                   "tier.vp", mod, d));
   Thread t(rt);
   gTierUps = 0;
   for (int i = 0; i < 99; ++i) REQUIRE(invoke(t, mod.findMethod("leaf"), nullptr, nullptr) == Status::Ok);
