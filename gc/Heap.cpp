@@ -43,9 +43,9 @@ void GC_CALLBACK pushOtherRoots() {
 // (and the C runtime) keep their data segments as roots.
 int GC_CALLBACK hasStaticRoots(const char* name, void*, size_t) {
   if (name == nullptr || *name == '\0') return 1; // the main executable
-  static const char* const kExcluded[] = {"libLLVM",   "libclang",  "libstdc++", "libcurl",   "libssl",
-                                          "libcrypto", "libsodium", "libzip",    "libspdlog", "libfmt",
-                                          "libedit",   "libz.",     "libgnutls", "libnghttp", "libicu"};
+  static const char* const kExcluded[] = {"libLLVM",   "libclang",  "libstdc++", "libcurl", "libssl",  "libcrypto",
+                                          "libsodium", "libzip",    "libspdlog", "libfmt",  "libedit", "libz.",
+                                          "libgnutls", "libnghttp", "libicu",    "libasan", "libubsan"};
   for (const char* lib : kExcluded)
     if (std::strstr(name, lib)) return 0;
   return 1;
@@ -63,6 +63,26 @@ void init(const Config& config) {
   GC_set_warn_proc(onWarning);
   GC_set_push_other_roots(pushOtherRoots);
   GC_start_performance_measurement();
+  // Layouts with references far from the start use Boehm's extended descriptor table, which
+  // is allocated on first use and aborts the process if the heap limit stops that allocation:
+  // make it exist before any limit applies.
+  {
+    bool wide[GC_WORDSZ * 2] = {};
+    wide[GC_WORDSZ * 2 - 1] = true;
+    (void)makeDescriptor(wide, GC_WORDSZ * 2);
+  }
+  // The same holds for the weak-link and finaliser tables: make them before any limit.
+  {
+    static void* link = nullptr;
+    void* probe = GC_malloc(16);
+    link = probe;
+    GC_general_register_disappearing_link(&link, probe);
+    GC_unregister_disappearing_link(&link);
+    GC_register_finalizer_no_order(
+        probe, [](void*, void*) {}, nullptr, nullptr, nullptr);
+    GC_register_finalizer_no_order(probe, nullptr, nullptr, nullptr, nullptr);
+    link = nullptr;
+  }
   if (config.maxHeapBytes) GC_set_max_heap_size(config.maxHeapBytes);
   size_t initial = config.initialHeapBytes;
   if (config.maxHeapBytes && initial > config.maxHeapBytes / 2) initial = config.maxHeapBytes / 2;
