@@ -78,6 +78,17 @@ namespace {
     VVM_DISPATCH();                                                                                                    \
   } while (0)
 
+// Leaves the callee's frame (whose result, if any, is already in place) for its caller.
+#define RETURN_TO_CALLER()                                                                                             \
+  do {                                                                                                                 \
+    --fp;                                                                                                              \
+    t.fp = fp;                                                                                                         \
+    ip = fp->ip;                                                                                                       \
+    locals = fp->locals;                                                                                               \
+    method = fp->method;                                                                                               \
+    VVM_DISPATCH();                                                                                                    \
+  } while (0)
+
 std::string describe(Object* o) {
   if (!o) return "null";
   return o->shape->isArray() ? "an array " + o->shape->name : "an object of shape " + o->shape->name;
@@ -562,9 +573,9 @@ dispatch:
     GETFIELD(GetFieldF32)
     GETFIELD(GetFieldF64)
     GETFIELD(GetFieldRef)
-    PUTFIELD(PutFieldI32) PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64) PUTFIELD(PutFieldRef)
-        VVM_CASE(GetStaticI32) VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32) VVM_CASE(GetStaticF64)
-            VVM_CASE(GetStaticRef) {
+    PUTFIELD(PutFieldI32)
+    PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64) PUTFIELD(PutFieldRef) VVM_CASE(GetStaticI32)
+        VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32) VVM_CASE(GetStaticF64) VVM_CASE(GetStaticRef) {
       *sp++ = *OPTR(1, const Value*);
       NEXT(1);
       VVM_DISPATCH();
@@ -677,39 +688,23 @@ dispatch:
     // The callee's frame started where its arguments were: the result goes there.
     VVM_CASE(Ret) {
       sp = locals;
-      --fp;
-      t.fp = fp;
-      ip = fp->ip;
-      locals = fp->locals;
-      method = fp->method;
-      VVM_DISPATCH();
+      RETURN_TO_CALLER();
     }
     VVM_CASE(RetI32) VVM_CASE(RetI64) VVM_CASE(RetF32) VVM_CASE(RetF64) VVM_CASE(RetRef) {
       locals[0] = sp[-1];
       sp = locals + 1;
-      --fp;
-      t.fp = fp;
-      ip = fp->ip;
-      locals = fp->locals;
-      method = fp->method;
-      VVM_DISPATCH();
+      RETURN_TO_CALLER();
     }
 
     // ---- exceptions
-    VVM_CASE(Throw) {
+    // `resume` re-raises the token its cleanup handler received; the trace table keeps the
+    // walkback of where the exception was first raised.
+    VVM_CASE(Throw) VVM_CASE(Resume) {
       Object* exc = sp[-1].ref;
       if (!exc) VVM_RAISE(VpMessage::ThrowNull);
       fp->ip = ip + 1;
       t.fp = fp;
       t.throwObject(exc);
-      goto unwind;
-    }
-    VVM_CASE(Resume) {
-      Object* token = sp[-1].ref;
-      if (!token) VVM_RAISE(VpMessage::ThrowNull);
-      fp->ip = ip + 1;
-      t.fp = fp;
-      t.throwObject(token);
       goto unwind;
     }
 
@@ -824,15 +819,9 @@ dispatch:
       BRANCH_TO(ip[3].target);
     }
     VVM_CASE(LoadRet) {
-      Value ret = locals[OPND(1)];
-      sp = locals;
-      --fp;
-      t.fp = fp;
-      ip = fp->ip;
-      locals = fp->locals;
-      method = fp->method;
-      *sp++ = ret;
-      VVM_DISPATCH();
+      locals[0] = locals[OPND(1)];
+      sp = locals + 1;
+      RETURN_TO_CALLER();
     }
 
     // ---- internal
