@@ -8,6 +8,7 @@
 #include "core/interp/Runtime.h"
 #include "core/interp/Thread.h"
 #include "core/prims/Primitive.h"
+#include "core/support/Assert.h"
 
 #include <cmath>
 #include <cstring>
@@ -574,8 +575,9 @@ dispatch:
     GETFIELD(GetFieldF64)
     GETFIELD(GetFieldRef)
     PUTFIELD(PutFieldI32)
-    PUTFIELD(PutFieldI64) PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64) PUTFIELD(PutFieldRef) VVM_CASE(GetStaticI32)
-        VVM_CASE(GetStaticI64) VVM_CASE(GetStaticF32) VVM_CASE(GetStaticF64) VVM_CASE(GetStaticRef) {
+    PUTFIELD(PutFieldI64)
+    PUTFIELD(PutFieldF32) PUTFIELD(PutFieldF64) PUTFIELD(PutFieldRef) VVM_CASE(GetStaticI32) VVM_CASE(GetStaticI64)
+        VVM_CASE(GetStaticF32) VVM_CASE(GetStaticF64) VVM_CASE(GetStaticRef) {
       *sp++ = *OPTR(1, const Value*);
       NEXT(1);
       VVM_DISPATCH();
@@ -837,6 +839,7 @@ dispatch:
     }
 
 #if !VVM_COMPUTED_GOTO
+  case HandlerId::Count: break;
   }
   VVM_UNREACHABLE("bad opcode in threaded code");
 #endif
