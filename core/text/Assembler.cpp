@@ -111,6 +111,7 @@ std::string show(std::string_view s) {
 constexpr size_t kMaxShapes = 65535;
 constexpr size_t kMaxStatics = 65535;
 constexpr size_t kMaxShapeEntries = size_t{1} << 22;
+constexpr size_t kMaxTokensPerLine = kMaxInsns + 4;
 
 class Assembler {
 public:
@@ -136,6 +137,9 @@ public:
 private:
   // ---------------------------------------------------------------- lexing
   void splitLines() {
+    // Sized up front: growing by doubling would copy (and for a moment hold twice) what may be
+    // tens of millions of lines.
+    sourceLines_.reserve(static_cast<size_t>(std::count(text_.begin(), text_.end(), '\n')) + 1);
     size_t start = 0;
     while (start <= text_.size()) {
       size_t nl = text_.find('\n', start);
@@ -164,18 +168,29 @@ private:
   }
   void error(const Line& l, const Token& t, std::string msg) { error(l.number, t.col, std::move(msg)); }
 
-  /// A .vp file is UTF-8 text. Control characters (other than tab) and malformed UTF-8 are
-  /// rejected wherever they are, comments included: they mean a binary or mis-encoded file,
-  /// and would otherwise end up in names and messages. Reports the first one on the line.
+  /// A .vp file is text. Control characters (other than tab) are rejected wherever they are,
+  /// comments included, and so is malformed UTF-8 outside string literals: they mean a binary
+  /// or mis-encoded file, and would otherwise end up in names and messages. The contents of a
+  /// string literal are bytes, which may be any (the disassembler writes bytes of 0x80 and up
+  /// as they are, so its output of "\xff" must read back). Reports the first one on the line.
   bool checkText(uint32_t number, std::string_view s) {
+    bool inString = false, inComment = false;
     for (size_t i = 0; i < s.size();) {
       auto c = static_cast<unsigned char>(s[i]);
       if (c == '\t' || (c >= 0x20 && c < 0x7f)) {
+        // Follow the lexer: a '"' opens or closes a string, a ';' outside one starts a comment.
+        if (!inComment && c == '"')
+          inString = !inString;
+        else if (!inComment && inString && c == '\\' && i + 1 < s.size() && s[i + 1] >= 0x20 && s[i + 1] < 0x7f)
+          ++i; // an escaped character, perhaps '"'
+        else if (!inString && c == ';')
+          inComment = true;
         ++i;
         continue;
       }
       if (c >= 0x80) {
-        if (size_t len = utf8Length(s, i)) {
+        size_t len = inString ? 1 : utf8Length(s, i);
+        if (len) {
           i += len;
           continue;
         }
@@ -197,6 +212,7 @@ private:
   }
 
   void lex() {
+    lines_.reserve(sourceLines_.size());
     for (size_t n = 0; n < sourceLines_.size(); ++n) {
       const std::string& s = sourceLines_[n];
       Line line;
@@ -212,6 +228,13 @@ private:
           continue;
         }
         if (c == ';') break;
+        // Only a switch has many operands, and no more targets than a method has
+        // instructions: a longer line is a mistake, and would cost 40 bytes a word to lex.
+        if (line.tokens.size() >= kMaxTokensPerLine) {
+          error(line.number, static_cast<uint32_t>(i + 1),
+                fmt::format("more than {} words on one line", kMaxTokensPerLine));
+          break;
+        }
         Token t;
         t.col = static_cast<uint32_t>(i + 1);
         if (c == '(' || c == ')') {
@@ -715,18 +738,17 @@ private:
       error(l, t, fmt::format("'{}' is not a floating-point number", show(s)));
       return std::nullopt;
     }
-    // A number must stay finite in its kind ("inf" is written inf): strtod makes "1e400" inf,
-    // and "1e39" as an f32 would silently become inf too. 0x1.ffffffp127, halfway between
-    // FLT_MAX and 2^128, is where rounding to f32 starts to give inf (3.4028235e38 still
-    // rounds to FLT_MAX, and is how FLT_MAX prints).
-    if (std::isinf(d) || (f32 && std::fabs(d) >= 0x1.ffffffp127)) {
-      error(l, t, fmt::format("{} is out of range for {} (use inf for infinity)", show(s), f32 ? "f32" : "f64"));
-      return std::nullopt;
-    }
     // An f32 is rounded once, from the decimal text: going through double first can round
     // twice and land one ulp off (1.00000005960464477539 is halfway in f32 only after the
     // first rounding). Every f32 is exactly a double, so the result travels as one.
-    if (f32) return static_cast<double>(std::strtof(s.c_str(), nullptr));
+    if (f32) d = std::strtof(s.c_str(), nullptr);
+    // A number must stay finite in its kind ("inf" is written inf): strtod makes "1e400" inf,
+    // and "1e39" as an f32 would silently become inf too (3.4028235e38 still rounds to
+    // FLT_MAX, and is how FLT_MAX prints).
+    if (std::isinf(d)) {
+      error(l, t, fmt::format("{} is out of range for {} (use inf for infinity)", show(s), f32 ? "f32" : "f64"));
+      return std::nullopt;
+    }
     return d;
   }
 
@@ -848,11 +870,17 @@ private:
       if (!op) {
         std::string best;
         size_t bestD = 3;
-        // No suggestion for long words: the edit distance costs their length times each
-        // mnemonic's, and a megabyte-long token would take seconds.
-        for (size_t k = 0; k < kOpCount && d.size() <= 32; ++k) {
-          if (kOpInfo[k].flags & Internal) continue;
-          size_t dd = distance(d, kOpInfo[k].name);
+        // A suggestion costs an edit distance to every mnemonic: none for long words (a
+        // megabyte-long token took seconds) nor for errors past those shown (a file of many
+        // unknown words took minutes).
+        bool suggest = d.size() <= 32 && diags_.count() < Diagnostics::kMaxErrors;
+        for (size_t k = 0; k < kOpCount && suggest; ++k) {
+          std::string_view name = kOpInfo[k].name;
+          // The lengths' difference is a lower bound of the distance.
+          if ((kOpInfo[k].flags & Internal) ||
+              std::max(d.size(), name.size()) - std::min(d.size(), name.size()) >= bestD)
+            continue;
+          size_t dd = distance(d, name);
           if (dd < bestD) {
             bestD = dd;
             best = kOpInfo[k].name;
@@ -1036,7 +1064,7 @@ private:
 
     // Resolve labels: in instructions, switch tables and handlers. A label may end the method
     // (as a handler's END), but code cannot go there.
-    auto resolve = [&](const Line& l, const Token& tok, const std::string& name, bool code) -> std::optional<uint32_t> {
+    auto resolve = [&](const Line& l, const Token& tok, std::string_view name, bool code) -> std::optional<uint32_t> {
       auto it = labels.find(name);
       if (it == labels.end()) {
         error(l, tok, fmt::format("label '{}' is not defined in method '{}'", show(name), show(m.name)));
@@ -1148,9 +1176,9 @@ private:
     // Switch tables live in m.switches, which may still grow: record fixups by index and
     // patch through a stable pointer taken after the body is complete.
     for (auto& p : pend) {
-      std::string label = p.tok->text;
+      std::string_view label = p.tok->text;
       if (!dense && p.which >= 0) label = label.substr(label.find(':') + 1);
-      switchFixups_.push_back({&m, tableIndex, p.which, label, &l, p.tok});
+      switchFixups_.push_back({tableIndex, p.which, label, &l, p.tok});
     }
     return true;
   }
@@ -1171,10 +1199,9 @@ private:
   }
 
   struct SwitchFixup {
-    Method* method;
     size_t table;
     int which;
-    std::string label;
+    std::string_view label; ///< in the token's text, which lives as long as lines_
     const Line* line;
     const Token* token;
   };

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <optional>
+#include <unordered_map>
 
 namespace vvm::core {
 namespace {
@@ -67,6 +68,28 @@ std::string shortName(std::string_view n) {
 /// few MB of code could ask for many GB); ordinary code stays far below.
 constexpr uint64_t kFlowBudgetBase = uint64_t{1} << 22;
 constexpr uint64_t kFlowBudgetPerInsn = 256;
+
+/// Module::staticForCell through an index: that searches linearly, which made verifying cost
+/// statics x static instructions. The index is per thread and may outlive its module: an
+/// entry is only believed after checking it against the module's own table, and a miss that
+/// the module's search contradicts rebuilds it.
+const StaticInfo* staticForCell(const Module& module, const Value* cell) {
+  thread_local const Module* indexed = nullptr;
+  thread_local std::unordered_map<const Value*, size_t> index;
+  const auto& statics = module.statics();
+  if (indexed == &module) {
+    auto it = index.find(cell);
+    if (it != index.end() && it->second < statics.size() && statics[it->second]->cell == cell)
+      return statics[it->second].get();
+  }
+  const StaticInfo* found = module.staticForCell(cell);
+  if (found) {
+    index.clear();
+    for (size_t i = 0; i < statics.size(); ++i) index.emplace(statics[i]->cell, i);
+    indexed = &module;
+  }
+  return found;
+}
 
 /// The kind an instruction's local operand must have, or Void for other instructions.
 Kind localKind(Op op) {
@@ -226,7 +249,7 @@ private:
       }
       case OperandKind::Static: {
         auto* cell = reinterpret_cast<const Value*>(v);
-        const StaticInfo* si = cell && m_.module ? m_.module->staticForCell(cell) : nullptr;
+        const StaticInfo* si = cell && m_.module ? staticForCell(*m_.module, cell) : nullptr;
         if (!si)
           error(i, "static does not exist");
         else if (si->kind != movedKind(in.op))
@@ -361,7 +384,7 @@ private:
     std::vector<std::optional<Stack>> states(n);
     std::vector<uint32_t> work;
     uint64_t spent = 0;
-    auto mergeInto = [&](uint32_t from, uint32_t to, const Stack& s) {
+    auto mergeInto = [&](uint32_t from, uint32_t to, const Stack& s, bool handler = false) {
       spent += s.size() + 1;
       if (spent > budget) {
         error(from, fmt::format("method too costly to verify: the operand stack is {} deep here, at a branch or "
@@ -373,6 +396,12 @@ private:
         states[to] = s;
         work.push_back(to);
         return true;
+      }
+      if (*states[to] != s && handler) {
+        error(to, fmt::format("a handler starts with the exception {} on the stack, but control also comes here "
+                              "with {}",
+                              showStack(s), showStack(*states[to])));
+        return false;
       }
       if (*states[to] != s) {
         const Insn& there = m_.code[to];
@@ -387,7 +416,7 @@ private:
     work.push_back(0);
     for (const Handler& h : m_.handlers) {
       if (h.cleanup && h.shape) error(h.start, "a cleanup handler does not name a shape");
-      if (!mergeInto(h.start, h.target, Stack{Kind::Ref})) return;
+      if (!mergeInto(h.start, h.target, Stack{Kind::Ref}, true)) return;
     }
     maxStack_ = m_.handlers.empty() ? 0 : 1;
     while (!work.empty()) {

@@ -39,8 +39,6 @@ inline std::unique_ptr<core::Module> assemble(const std::string& text, std::stri
 }
 
 /// Text of the message field of a VP error object.
-inline std::string errorMessage(core::Object* e) {
-  return core::Runtime::stringText(core::slotsOf(e)[0].ref);
-}
+inline std::string errorMessage(core::Object* e) { return core::Runtime::stringText(core::slotsOf(e)[0].ref); }
 
 } // namespace vvm::test

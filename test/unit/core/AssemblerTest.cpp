@@ -64,7 +64,8 @@ TEST_CASE("verifier errors name the method and the instruction's position") {
   std::string errors;
   auto m = test::assemble(".method f () i32\n  const.f64 1.5\n  ret.i32\n.end\n", &errors);
   CHECK_FALSE(m);
-  CHECK(errors.find("test.vp:3:3: error: in method 'f': ret.i32 expects i32 but the stack has f64") != std::string::npos);
+  CHECK(errors.find("test.vp:3:3: error: in method 'f': ret.i32 expects i32 but the stack has f64") !=
+        std::string::npos);
 }
 
 TEST_CASE("immediates are range-checked") {

@@ -16,8 +16,10 @@ TEST_CASE("every instruction has a unique mnemonic that the assembler finds") {
     const OpInfo& oi = kOpInfo[i];
     INFO(oi.name);
     CHECK(names.insert(oi.name).second);
-    if (oi.flags & Internal) CHECK_FALSE(opFromName(oi.name));
-    else CHECK(opFromName(oi.name) == static_cast<Op>(i));
+    if (oi.flags & Internal)
+      CHECK_FALSE(opFromName(oi.name));
+    else
+      CHECK(opFromName(oi.name) == static_cast<Op>(i));
   }
 }
 

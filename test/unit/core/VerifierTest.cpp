@@ -1,8 +1,8 @@
 // The IR verifier, driven through the IR builder: what it accepts, what it rejects, and the
 // maximum stack depth it computes.
+#include "core/verify/Verifier.h"
 #include "../TestSupport.h"
 #include "core/ir/Builder.h"
-#include "core/verify/Verifier.h"
 
 #include <catch2/catch.hpp>
 

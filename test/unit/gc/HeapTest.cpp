@@ -17,8 +17,8 @@ constexpr int kCount = 2000;
 struct Experiment {
   Shape holder;
   Shape target;
-  void** roots = nullptr;   // holders, as GC roots
-  void** weak = nullptr;    // weak links to targets (atomic memory: not scanned)
+  void** roots = nullptr; // holders, as GC roots
+  void** weak = nullptr;  // weak links to targets (atomic memory: not scanned)
 
   Experiment() {
     holder.name = "Holder";
@@ -44,8 +44,10 @@ struct Experiment {
       Object* h = test::runtime().newObject(&holder);
       Object* t = test::runtime().newObject(&target);
       REQUIRE((h && t));
-      if (viaRef) slotsOf(h)[1].ref = t;
-      else slotsOf(h)[0].i64 = reinterpret_cast<int64_t>(t);
+      if (viaRef)
+        slotsOf(h)[1].ref = t;
+      else
+        slotsOf(h)[0].i64 = reinterpret_cast<int64_t>(t);
       roots[i] = h;
       weak[i] = t;
       REQUIRE(gc::registerWeakLink(&weak[i]));
