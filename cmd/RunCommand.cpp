@@ -20,7 +20,9 @@
 namespace vvm::cmd {
 namespace {
 
-constexpr size_t kMaxProgramBytes = 64u << 20;
+// A .vp file is source text a person or a translator wrote; 16 MiB bounds what assembling it may
+// cost (the assembler holds every line and token: about 60 bytes a token).
+constexpr size_t kMaxProgramBytes = 16u << 20;
 
 bool endsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;

@@ -1,8 +1,9 @@
 // libFuzzer target for the .vp assembler and the verifier behind it: whatever the bytes, the
 // assembler must either build a module whose methods all verified or reject the text with
-// located diagnostics, without crashing, hanging or tripping a sanitizer. The program is never
-// run. scripts/fuzz builds and runs it; the test suite replays the corpus through it
-// (fuzz/ReplayMain.cpp) so that gcc builds exercise the same entry point.
+// located diagnostics, without crashing, hanging or tripping a sanitizer; and what it accepts
+// must disassemble to text that assembles back to the same program. The program is never run. scripts/fuzz builds and
+// runs it; the test suite replays the corpus through it (fuzz/ReplayMain.cpp) so that gcc builds exercise the same
+// entry point.
 #include "core/interp/Runtime.h"
 #include "core/ir/Module.h"
 #include "core/text/Assembler.h"
@@ -50,6 +51,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ok) {
     for (const auto& m : module.methods())
       if (!m->verified) fail("assemble() succeeded with a method that did not verify");
+    // What --dump-vp prints must assemble back to the same program (a fixpoint of the text).
+    std::string first = vvm::core::disassemble(module);
+    vvm::core::Module again(rt, file);
+    vvm::Diagnostics againDiags;
+    if (!vvm::core::assemble(first, file, again, againDiags)) {
+      std::fputs(againDiags.format().c_str(), stderr);
+      fail("the disassembly of an accepted program does not assemble");
+    }
+    if (vvm::core::disassemble(again) != first) fail("disassembling twice gives different text");
   } else {
     for (const auto& d : diags.all())
       if (d.file != file || d.message.empty()) fail("diagnostic without a file or a message");

@@ -15,16 +15,16 @@ Module::~Module() {
 Shape* Module::addShape(std::string name) {
   if (findShape(name)) return nullptr;
   auto s = std::make_unique<Shape>();
-  s->name = std::move(name);
+  s->name = name;
   s->owner = this;
   shapes_.push_back(std::move(s));
+  shapesByName_.emplace(std::move(name), shapes_.back().get());
   return shapes_.back().get();
 }
 
 Shape* Module::findShape(std::string_view name) const {
-  for (const auto& s : shapes_)
-    if (s->name == name) return s.get();
-  return rt_.findBuiltinShape(name);
+  auto it = shapesByName_.find(name);
+  return it != shapesByName_.end() ? it->second : rt_.findBuiltinShape(name);
 }
 
 Method* Module::addMethod(std::string name) {
@@ -47,20 +47,21 @@ const StaticInfo* Module::addStatic(std::string name, Kind kind) {
   if (findStatic(name)) return nullptr;
   auto* cell = static_cast<Value*>(gc::allocRoot(sizeof(Value)));
   rootBlocks_.push_back(cell);
-  statics_.push_back(std::make_unique<StaticInfo>(StaticInfo{std::move(name), kind, cell}));
-  return statics_.back().get();
+  statics_.push_back(std::make_unique<StaticInfo>(StaticInfo{name, kind, cell}));
+  const StaticInfo* info = statics_.back().get();
+  staticsByName_.emplace(std::move(name), info);
+  staticsByCell_.emplace(cell, info);
+  return info;
 }
 
 const StaticInfo* Module::findStatic(std::string_view name) const {
-  for (const auto& s : statics_)
-    if (s->name == name) return s.get();
-  return nullptr;
+  auto it = staticsByName_.find(name);
+  return it == staticsByName_.end() ? nullptr : it->second;
 }
 
 const StaticInfo* Module::staticForCell(const Value* cell) const {
-  for (const auto& s : statics_)
-    if (s->cell == cell) return s.get();
-  return nullptr;
+  auto it = staticsByCell_.find(cell);
+  return it == staticsByCell_.end() ? nullptr : it->second;
 }
 
 Object* Module::internString(std::string_view text) {

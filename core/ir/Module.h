@@ -60,6 +60,9 @@ private:
   std::vector<std::unique_ptr<Method>> methods_;
   std::vector<std::unique_ptr<StaticInfo>> statics_;
   std::map<std::string, Method*, std::less<>> methodsByName_;
+  std::map<std::string, Shape*, std::less<>> shapesByName_;
+  std::map<std::string, const StaticInfo*, std::less<>> staticsByName_;
+  std::map<const Value*, const StaticInfo*> staticsByCell_;
   std::map<std::string, Object*, std::less<>> strings_;
   std::vector<void*> rootBlocks_; ///< GC roots: static cells and string pins
   Object** pins_ = nullptr;

@@ -15,9 +15,39 @@
 namespace vvm::core {
 namespace {
 
+/// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
+/// surrogates, nothing past U+10FFFF), or 0 if there is none.
+size_t utf8Length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return byte(k) >= lo && byte(k) <= hi; };
+  unsigned c = byte(0);
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+/// A string literal that reads back as the same bytes: escapes for quotes, backslashes,
+/// control bytes and bytes that are not well-formed UTF-8; readable text stays as it is.
 std::string quote(std::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t n = utf8Length(s, i);
+      if (n) {
+        out.append(s.substr(i, n));
+        i += n;
+      } else {
+        out += fmt::format("\\x{:02x}", c);
+        ++i;
+      }
+      continue;
+    }
     switch (c) {
     case '\n': out += "\\n"; break;
     case '\t': out += "\\t"; break;
@@ -30,6 +60,7 @@ std::string quote(std::string_view s) {
       else
         out += static_cast<char>(c);
     }
+    ++i;
   }
   return out + "\"";
 }
