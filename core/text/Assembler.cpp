@@ -6,6 +6,7 @@
 
 #include "core/interp/Interpreter.h"
 #include "core/interp/Runtime.h"
+#include "core/support/Utf8.h"
 #include "core/verify/Verifier.h"
 
 #include <fmt/format.h>
@@ -48,36 +49,6 @@ size_t distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-/// The length of the well-formed UTF-8 sequence starting at s[i], or 0 if it is malformed
-/// (a stray continuation byte, a truncated sequence, an overlong form, a surrogate, > U+10FFFF).
-size_t utf8Length(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t len;
-  uint32_t cp;
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-    cp = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    cp = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < len) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    auto d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xc0) != 0x80) return 0;
-    cp = cp << 6 | (d & 0x3f);
-  }
-  if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return 0;
-  if (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) return 0;
-  return len;
-}
-
 /// User text (a token, a name) made fit for a message: control bytes and malformed UTF-8
 /// become \xHH (a NUL would cut the printed diagnostics short, an escape sequence would drive
 /// the terminal), and text past 48 bytes is cut to "...", so that a 60 MB token does not
@@ -104,10 +75,9 @@ std::string show(std::string_view s) {
   return out;
 }
 
-/// Resource limits of the .vp form beyond those of the IR (Verifier.h). Module's name
-/// lookups are linear, so each shape or static makes defining the next one slower; the
-/// inherited copies of fields, dispatch slots and the subtype display are counted so that a
-/// deep or wide hierarchy written in a few hundred KB cannot ask for gigabytes.
+/// Resource limits of the .vp form beyond those of the IR (Verifier.h). The inherited copies
+/// of fields, dispatch slots and the subtype display are counted so that a deep or wide
+/// hierarchy written in a few hundred KB cannot ask for gigabytes.
 constexpr size_t kMaxShapes = 65535;
 constexpr size_t kMaxStatics = 65535;
 constexpr size_t kMaxShapeEntries = size_t{1} << 22;

@@ -3,6 +3,7 @@
 #include "core/ir/Module.h"
 #include "core/prims/Primitive.h"
 #include "core/support/NumberText.h"
+#include "core/support/Utf8.h"
 #include "core/text/Assembler.h"
 
 #include <fmt/format.h>
@@ -14,22 +15,6 @@
 
 namespace vvm::core {
 namespace {
-
-/// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
-/// surrogates, nothing past U+10FFFF), or 0 if there is none.
-size_t utf8Length(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
-  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return byte(k) >= lo && byte(k) <= hi; };
-  unsigned c = byte(0);
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
 
 /// A string literal that reads back as the same bytes: escapes for quotes, backslashes,
 /// control bytes and bytes that are not well-formed UTF-8; readable text stays as it is.
