@@ -119,24 +119,10 @@ HandlerId handlerAt(const Code* ip) {
 #endif
 }
 
-// The element kind an array instruction works on, for messages.
-Elem opElem(HandlerId op) {
-  switch (op) {
-  case HandlerId::ALoadI8:
-  case HandlerId::AStoreI8: return Elem::I8;
-  case HandlerId::ALoadU16: return Elem::U16;
-  case HandlerId::ALoadI16:
-  case HandlerId::AStoreI16: return Elem::I16;
-  case HandlerId::ALoadI32:
-  case HandlerId::AStoreI32: return Elem::I32;
-  case HandlerId::ALoadI64:
-  case HandlerId::AStoreI64: return Elem::I64;
-  case HandlerId::ALoadF32:
-  case HandlerId::AStoreF32: return Elem::F32;
-  case HandlerId::ALoadF64:
-  case HandlerId::AStoreF64: return Elem::F64;
-  default: return Elem::Ref;
-  }
+// The element kind an array instruction works on (its mnemonic's suffix), for messages.
+Elem opElem(HandlerId id) {
+  auto op = static_cast<Op>(id);
+  return static_cast<size_t>(id) < kOpCount ? elemFromName(mnemonicSuffix(op)).value_or(Elem::Ref) : Elem::Ref;
 }
 
 /// An immediate operand word read as the given C type (floats are stored as their bits).

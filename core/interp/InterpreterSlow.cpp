@@ -81,25 +81,10 @@ const std::vector<Pattern>& patterns() {
 
 bool matches(uint16_t elem, Op op) {
   switch (elem) {
-  case pat::AnyLoad: return op >= Op::LoadI32 && op <= Op::LoadRef;
-  case pat::AnyRet: return op >= Op::RetI32 && op <= Op::RetRef;
+  case pat::AnyLoad: return isLocalLoad(op);
+  case pat::AnyRet: return hasFlag(op, Returns) && suffixKind(op) != Kind::Void;
   default: return elem == static_cast<uint16_t>(op);
   }
-}
-
-/// Instructions that start a new linked instruction whatever precedes them: branch targets and
-/// handler boundaries (a super must not swallow them).
-std::vector<bool> boundaries(const Method& m) {
-  std::vector<bool> b(m.code.size() + 1, false);
-  for (const Insn& in : m.code)
-    if (hasFlag(in.op, Branch) && in.op != Op::TableSwitch && in.op != Op::LookupSwitch)
-      b[static_cast<size_t>(in.a)] = true;
-  for (const SwitchTable& sw : m.switches) {
-    b[sw.defaultTarget] = true;
-    for (uint32_t t : sw.targets) b[t] = true;
-  }
-  for (const Handler& h : m.handlers) b[h.start] = b[h.end] = b[h.target] = true;
-  return b;
 }
 
 } // namespace
@@ -116,7 +101,7 @@ void link(Method& m) {
     uint32_t first, count, words;
   };
   std::vector<Group> groups;
-  const std::vector<bool> boundary = boundaries(m);
+  const std::vector<bool> boundary = labelledInstructions(m);
   const size_t n = m.code.size();
   for (size_t i = 0; i < n;) {
     Group g{handlerId(m.code[i].op), static_cast<uint32_t>(i), 1, 0};

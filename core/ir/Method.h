@@ -92,4 +92,10 @@ struct Method {
   uint32_t lineAt(const Code* ip) const;
 };
 
+/// Marks the instruction indices [0, code.size()] that code or a handler table names: branch and
+/// switch targets, handler targets and handler range ends. Only these need labels in text,
+/// only these can be reached other than by falling through, and a superinstruction must not
+/// swallow one. The method's operands must be in range (as the verifier checks).
+std::vector<bool> labelledInstructions(const Method& m);
+
 } // namespace vvm::core

@@ -34,6 +34,19 @@ unsigned operandWordsOf(Op op) {
   return n;
 }
 
+std::string_view mnemonicSuffix(Op op) {
+  std::string_view name = info(op).name;
+  auto dot = name.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+}
+
+Kind suffixKind(Op op) { return kindFromName(mnemonicSuffix(op)).value_or(Kind::Void); }
+
+bool isLocalLoad(Op op) {
+  const OpInfo& oi = info(op);
+  return oi.operands == "L" && oi.effect.size() == 2 && oi.effect[0] == '>';
+}
+
 std::optional<Op> opFromName(std::string_view name) {
   static const std::unordered_map<std::string_view, Op> byName = [] {
     std::unordered_map<std::string_view, Op> m;

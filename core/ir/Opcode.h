@@ -1,6 +1,8 @@
 // The opcode enum and per-instruction facts, all generated from Instructions.def.
 #pragma once
 
+#include "core/ir/Kinds.h"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -14,7 +16,7 @@ enum OpFlags : uint32_t {
   Term = 1u << 2,
   Branch = 1u << 3,
   Internal = 1u << 4,
-  BackEdgeCheck = 1u << 5,
+  Returns = 1u << 5,
 };
 
 /// Every VP instruction.
@@ -55,6 +57,14 @@ std::optional<OperandKind> operandKindFromLetter(char c);
 unsigned operandWords(OperandKind k);
 /// Operand words of an instruction (0, 1 or 2).
 unsigned operandWordsOf(Op op);
+/// The part of the mnemonic after its last dot ("i32" for load.i32, "u16" for aload.u16), or
+/// "" when there is none: the kind or element kind the instruction moves.
+std::string_view mnemonicSuffix(Op op);
+/// mnemonicSuffix as a value kind; Void when it names none (ret, aload.u16).
+Kind suffixKind(Op op);
+/// True for the typed local loads (load.*), which only copy a slot.
+bool isLocalLoad(Op op);
+
 /// Looks an instruction up by mnemonic; internal instructions are not found.
 std::optional<Op> opFromName(std::string_view name);
 

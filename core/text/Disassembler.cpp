@@ -11,7 +11,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <set>
 
 namespace vvm::core {
 namespace {
@@ -66,19 +65,7 @@ std::string disassemble(const Method& m) {
     for (size_t i = m.sig.params.size(); i < m.locals.size(); ++i) out += fmt::format(" {}", kindName(m.locals[i]));
     out += "\n";
   }
-  std::set<uint32_t> targets;
-  for (const Insn& in : m.code)
-    if (hasFlag(in.op, Branch) && in.op != Op::TableSwitch && in.op != Op::LookupSwitch)
-      targets.insert(static_cast<uint32_t>(in.a));
-  for (const SwitchTable& sw : m.switches) {
-    targets.insert(sw.defaultTarget);
-    targets.insert(sw.targets.begin(), sw.targets.end());
-  }
-  for (const Handler& h : m.handlers) {
-    targets.insert(h.start);
-    targets.insert(h.end);
-    targets.insert(h.target);
-  }
+  const std::vector<bool> labelled = labelledInstructions(m);
   auto label = [](uint32_t i) { return fmt::format("L{}", i); };
   for (const Handler& h : m.handlers) {
     if (h.cleanup)
@@ -88,7 +75,7 @@ std::string disassemble(const Method& m) {
                          h.shape ? h.shape->name : "any");
   }
   for (uint32_t i = 0; i <= m.code.size(); ++i) {
-    if (targets.count(i)) out += label(i) + ":\n";
+    if (labelled[i]) out += label(i) + ":\n";
     if (i == m.code.size()) break;
     const Insn& in = m.code[i];
     out += fmt::format("  {}", info(in.op).name);

@@ -10,7 +10,6 @@
 
 #include <array>
 #include <optional>
-#include <unordered_map>
 
 namespace vvm::core {
 namespace {
@@ -68,54 +67,6 @@ std::string shortName(std::string_view n) {
 /// few MB of code could ask for many GB); ordinary code stays far below.
 constexpr uint64_t kFlowBudgetBase = uint64_t{1} << 22;
 constexpr uint64_t kFlowBudgetPerInsn = 256;
-
-/// Module::staticForCell through an index: that searches linearly, which made verifying cost
-/// statics x static instructions. The index is per thread and may outlive its module: an
-/// entry is only believed after checking it against the module's own table, and a miss that
-/// the module's search contradicts rebuilds it.
-const StaticInfo* staticForCell(const Module& module, const Value* cell) {
-  thread_local const Module* indexed = nullptr;
-  thread_local std::unordered_map<const Value*, size_t> index;
-  const auto& statics = module.statics();
-  if (indexed == &module) {
-    auto it = index.find(cell);
-    if (it != index.end() && it->second < statics.size() && statics[it->second]->cell == cell)
-      return statics[it->second].get();
-  }
-  const StaticInfo* found = module.staticForCell(cell);
-  if (found) {
-    index.clear();
-    for (size_t i = 0; i < statics.size(); ++i) index.emplace(statics[i]->cell, i);
-    indexed = &module;
-  }
-  return found;
-}
-
-/// The kind an instruction's local operand must have, or Void for other instructions.
-Kind localKind(Op op) {
-  switch (op) {
-  case Op::LoadI32:
-  case Op::StoreI32:
-  case Op::IncI32: return Kind::I32;
-  case Op::LoadI64:
-  case Op::StoreI64: return Kind::I64;
-  case Op::LoadF32:
-  case Op::StoreF32: return Kind::F32;
-  case Op::LoadF64:
-  case Op::StoreF64: return Kind::F64;
-  case Op::LoadRef:
-  case Op::StoreRef: return Kind::Ref;
-  default: return Kind::Void;
-  }
-}
-
-/// The kind of the value a field, static or return instruction moves.
-Kind movedKind(Op op) {
-  std::string_view name = info(op).name;
-  auto dot = name.rfind('.');
-  if (dot == std::string_view::npos) return Kind::Void;
-  return kindFromName(name.substr(dot + 1)).value_or(Kind::Void);
-}
 
 class MethodVerifier {
 public:
@@ -194,8 +145,8 @@ private:
         if (v < 0 || static_cast<uint64_t>(v) >= m_.locals.size())
           error(i, fmt::format("local {} does not exist (the method has {} local{})", v, m_.locals.size(),
                                m_.locals.size() == 1 ? "" : "s"));
-        else if (m_.locals[static_cast<size_t>(v)] != localKind(in.op))
-          error(i, fmt::format("{} needs an {} local but local {} is {}", oi.name, kindName(localKind(in.op)), v,
+        else if (m_.locals[static_cast<size_t>(v)] != suffixKind(in.op))
+          error(i, fmt::format("{} needs an {} local but local {} is {}", oi.name, kindName(suffixKind(in.op)), v,
                                kindName(m_.locals[static_cast<size_t>(v)])));
         break;
       case OperandKind::Label:
@@ -241,7 +192,7 @@ private:
         int64_t slot = words[w + 1];
         if (!s || s->isArray() || slot < 0 || static_cast<uint64_t>(slot) >= s->fields.size())
           error(i, "field does not exist");
-        else if (s->fields[static_cast<size_t>(slot)].kind != movedKind(in.op))
+        else if (s->fields[static_cast<size_t>(slot)].kind != suffixKind(in.op))
           error(i, fmt::format("{} used on field '{}' of kind {}", oi.name,
                                shortName(s->fields[static_cast<size_t>(slot)].name),
                                kindName(s->fields[static_cast<size_t>(slot)].kind)));
@@ -249,10 +200,10 @@ private:
       }
       case OperandKind::Static: {
         auto* cell = reinterpret_cast<const Value*>(v);
-        const StaticInfo* si = cell && m_.module ? staticForCell(*m_.module, cell) : nullptr;
+        const StaticInfo* si = cell && m_.module ? m_.module->staticForCell(cell) : nullptr;
         if (!si)
           error(i, "static does not exist");
-        else if (si->kind != movedKind(in.op))
+        else if (si->kind != suffixKind(in.op))
           error(i, fmt::format("{} used on static '{}' of kind {}", oi.name, shortName(si->name), kindName(si->kind)));
         break;
       }
@@ -342,19 +293,8 @@ private:
       return false;
     }
     if (s.size() > maxStack_) maxStack_ = static_cast<uint32_t>(s.size());
-    // Returns must match the method's declared result.
-    Kind ret = Kind::Void;
-    bool isRet = true;
-    switch (in.op) {
-    case Op::Ret: ret = Kind::Void; break;
-    case Op::RetI32: ret = Kind::I32; break;
-    case Op::RetI64: ret = Kind::I64; break;
-    case Op::RetF32: ret = Kind::F32; break;
-    case Op::RetF64: ret = Kind::F64; break;
-    case Op::RetRef: ret = Kind::Ref; break;
-    default: isRet = false;
-    }
-    if (isRet && ret != m_.sig.ret) {
+    // Returns must match the method's declared result (ret.KIND, or plain ret for void).
+    if (hasFlag(in.op, Returns) && suffixKind(in.op) != m_.sig.ret) {
       error(i, fmt::format("{} in a method that returns {}", info(in.op).name, kindName(m_.sig.ret)));
       return false;
     }
@@ -367,20 +307,10 @@ private:
     // the entry, branch and switch targets and handlers. The code between two such points is
     // checked once, with one running stack. (Keeping a state per instruction cost
     // instructions x stack depth: 65535 pushes and a million nops asked for 64 GB.)
-    std::vector<bool> joins(n, false);
+    std::vector<bool> joins = labelledInstructions(m_);
     joins[0] = true;
-    for (const Handler& h : m_.handlers) joins[h.target] = true;
     uint64_t budget = kFlowBudgetBase + kFlowBudgetPerInsn * (n + m_.handlers.size());
-    for (const Insn& in : m_.code) {
-      if (in.op == Op::TableSwitch || in.op == Op::LookupSwitch) {
-        const SwitchTable& sw = m_.switches[static_cast<size_t>(in.a)];
-        joins[sw.defaultTarget] = true;
-        for (uint32_t t : sw.targets) joins[t] = true;
-        budget += kFlowBudgetPerInsn * sw.targets.size();
-      } else if (info(in.op).flags & Branch) {
-        joins[static_cast<size_t>(in.a)] = true;
-      }
-    }
+    for (const SwitchTable& sw : m_.switches) budget += kFlowBudgetPerInsn * sw.targets.size();
     std::vector<std::optional<Stack>> states(n);
     std::vector<uint32_t> work;
     uint64_t spent = 0;
