@@ -72,6 +72,7 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   run->add_option("--max-heap", o.maxHeap, "Heap limit (e.g. 64m, 2g); exhausting it raises OutOfMemoryError")
       ->transform(CLI::AsSizeValue(false));
   run->add_option("--max-stack-depth", o.maxStackDepth, "VP call depth limit; beyond it StackOverflowError")
+      ->capture_default_str()
       ->check(CLI::Range(16u, 10000000u));
   run->add_flag("--gc-stats", o.gcStats, "Print collections, heap size and time spent collecting at exit");
   run->add_flag("--dump-vp", o.dumpVp, "Print the program's verified VP IR (as .vp text) to stderr");
@@ -81,7 +82,7 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
 
 int runCommand(const RunOptions& o) {
   auto started = std::chrono::steady_clock::now();
-  gc::init({.initialHeapBytes = 64u << 20, .maxHeapBytes = o.maxHeap});
+  gc::init({.maxHeapBytes = o.maxHeap});
   core::RuntimeConfig config;
   config.maxFrames = o.maxStackDepth;
   core::Runtime rt(config);

@@ -1,6 +1,8 @@
 // `vvm run`: type the program, load it, run its entry point, report the outcome.
 #pragma once
 
+#include "core/interp/Runtime.h"
+
 #include <CLI/CLI.hpp>
 
 #include <string>
@@ -12,7 +14,7 @@ struct RunOptions {
   std::string file;
   std::vector<std::string> args;
   size_t maxHeap = 0;
-  uint32_t maxStackDepth = 100000;
+  uint32_t maxStackDepth = core::RuntimeConfig{}.maxFrames;
   bool gcStats = false;
   bool dumpVp = false;
   bool listPrimitives = false;

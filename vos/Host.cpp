@@ -25,22 +25,18 @@ std::vector<std::string> gArgs;
 
 void putOut(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
-std::string_view textOf(core::Object* s) {
-  auto* a = static_cast<core::Array*>(s);
-  return {a->data<char>(), static_cast<size_t>(a->length)};
-}
-
 // A string argument: a non-null i8 array (VP strings are one).
 bool stringArg(Thread& t, Value v, const char* prim, std::string_view& out) {
   if (!v.ref) {
     t.rt.raise(t, core::VpMessage::NullIn, prim);
     return false;
   }
-  if (!v.ref->shape->isArray() || v.ref->shape->elem != core::Elem::I8) {
+  auto bytes = core::bytesOf(v.ref);
+  if (!bytes) {
     t.rt.raise(t, core::VpMessage::NotInstanceOf, "argument of " + std::string(prim), "String");
     return false;
   }
-  out = textOf(v.ref);
+  out = *bytes;
   return true;
 }
 
@@ -81,52 +77,42 @@ template <typename I> bool parseInt(Thread& t, Value* a, const char* prim) {
   return true;
 }
 
-bool printI32(Thread&, Value* a) {
-  putOut(fmt::format("{}", a[0].i32));
+/// print.KIND and println.KIND: one template, so each kind's text is decided in one place.
+template <core::Kind K, bool Newline> bool printValue(Thread& t, Value* a) {
+  std::string text;
+  if constexpr (K == core::Kind::I32) {
+    text = fmt::format("{}", a[0].i32);
+  } else if constexpr (K == core::Kind::I64) {
+    text = fmt::format("{}", a[0].i64);
+  } else if constexpr (K == core::Kind::F32) {
+    text = floatText(a[0].f32);
+  } else if constexpr (K == core::Kind::F64) {
+    text = floatText(a[0].f64);
+  } else {
+    std::string_view s;
+    if (!stringArg(t, a[0], Newline ? "println.str" : "print.str", s)) return false;
+    text = s;
+  }
+  if (Newline) text += '\n';
+  putOut(text);
   return true;
 }
-bool printI64(Thread&, Value* a) {
-  putOut(fmt::format("{}", a[0].i64));
-  return true;
-}
-bool printF32(Thread&, Value* a) {
-  putOut(floatText(a[0].f32));
-  return true;
-}
-bool printF64(Thread&, Value* a) {
-  putOut(floatText(a[0].f64));
-  return true;
-}
-bool printStr(Thread& t, Value* a) {
-  std::string_view s;
-  if (!stringArg(t, a[0], "print.str", s)) return false;
-  putOut(s);
-  return true;
-}
+constexpr core::PrimFn printI32 = printValue<core::Kind::I32, false>;
+constexpr core::PrimFn printI64 = printValue<core::Kind::I64, false>;
+constexpr core::PrimFn printF32 = printValue<core::Kind::F32, false>;
+constexpr core::PrimFn printF64 = printValue<core::Kind::F64, false>;
+constexpr core::PrimFn printStr = printValue<core::Kind::Ref, false>;
+constexpr core::PrimFn printlnI32 = printValue<core::Kind::I32, true>;
+constexpr core::PrimFn printlnI64 = printValue<core::Kind::I64, true>;
+constexpr core::PrimFn printlnF32 = printValue<core::Kind::F32, true>;
+constexpr core::PrimFn printlnF64 = printValue<core::Kind::F64, true>;
+constexpr core::PrimFn printlnStr = printValue<core::Kind::Ref, true>;
+
 bool printChar(Thread&, Value* a) {
   putOut(utf8(a[0].i32));
   return true;
 }
 bool printNl(Thread&, Value*) {
-  putOut("\n");
-  return true;
-}
-bool printlnI32(Thread&, Value* a) {
-  putOut(fmt::format("{}\n", a[0].i32));
-  return true;
-}
-bool printlnI64(Thread&, Value* a) {
-  putOut(fmt::format("{}\n", a[0].i64));
-  return true;
-}
-bool printlnF64(Thread&, Value* a) {
-  putOut(floatText(a[0].f64) + "\n");
-  return true;
-}
-bool printlnStr(Thread& t, Value* a) {
-  std::string_view s;
-  if (!stringArg(t, a[0], "println.str", s)) return false;
-  putOut(s);
   putOut("\n");
   return true;
 }

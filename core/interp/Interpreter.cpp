@@ -68,7 +68,7 @@ namespace {
   do {                                                                                                                 \
     const Code* dest_ = (target);                                                                                      \
     if (dest_ <= ip) {                                                                                                 \
-      int32_t h_ = method->hotness.load(std::memory_order_relaxed) + 1;                                                \
+      uint32_t h_ = method->hotness.load(std::memory_order_relaxed) + 1;                                               \
       method->hotness.store(h_, std::memory_order_relaxed);                                                            \
       if (h_ == threshold) [[unlikely]] {                                                                              \
         t.fp = fp;                                                                                                     \
@@ -159,7 +159,9 @@ static Status run(Thread* thread, Method* m, Value* base, Value* result) {
 
   Thread& t = *thread;
   Runtime& rt = t.rt;
-  const int32_t threshold = rt.tierUpHook ? rt.config().tierThreshold : -1;
+  // Counters wrap (unsigned); without a tier-up hook the threshold is one no count reaches
+  // before 2^32 events, and reaching it then does nothing.
+  const uint32_t threshold = rt.tierUpHook ? rt.config().tierThreshold : UINT32_MAX;
   const bool entryReturns = m->sig.ret != Kind::Void;
   Frame* fp = t.fp;
   Method* method = nullptr;
@@ -859,7 +861,7 @@ enter : {
   for (uint32_t i = callee->paramCount(); i < nlocals; ++i) locals[i].i64 = 0;
   sp = locals + nlocals;
   ip = callee->entry;
-  int32_t h = callee->hotness.load(std::memory_order_relaxed) + 1;
+  uint32_t h = callee->hotness.load(std::memory_order_relaxed) + 1;
   callee->hotness.store(h, std::memory_order_relaxed);
   if (h == threshold) [[unlikely]]
     detail::tierUp(t, callee);

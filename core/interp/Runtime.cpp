@@ -33,7 +33,7 @@ Runtime::Runtime(RuntimeConfig config) : config_(config) {
     shapes_.push_back(std::move(s));
     return raw;
   };
-  for (size_t i = 0; i < 8; ++i) {
+  for (size_t i = 0; i < std::size(arrayShapes_); ++i) {
     auto e = static_cast<Elem>(i);
     arrayShapes_[i] = make(std::string(elemName(e)) + "[]", nullptr);
     arrayShapes_[i]->elem = e;
@@ -104,11 +104,7 @@ Array* Runtime::newString(std::string_view utf8) {
 std::string_view Runtime::messageFormat(VpMessage msg) { return kMessageFormats[static_cast<size_t>(msg)]; }
 VpError Runtime::messageError(VpMessage msg) { return kMessageErrors[static_cast<size_t>(msg)]; }
 
-std::string Runtime::stringText(Object* s) {
-  if (!s || !s->shape->isArray() || s->shape->elem != Elem::I8) return "<not a string>";
-  auto* a = static_cast<Array*>(s);
-  return std::string(a->data<char>(), static_cast<size_t>(a->length));
-}
+std::string Runtime::stringText(Object* s) { return std::string(bytesOf(s).value_or("<not a string>")); }
 
 void Runtime::raiseFormatted(Thread& t, VpMessage msg, std::string text) {
   VpError kind = messageError(msg);

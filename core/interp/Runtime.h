@@ -32,9 +32,9 @@ enum class VpMessage : uint8_t {
 
 /// Process-wide limits and tiering settings.
 struct RuntimeConfig {
-  uint32_t maxFrames = 100000;   ///< VP call depth limit
-  size_t stackSlots = 16u << 20; ///< VP value stack size, in slots
-  int32_t tierThreshold = 10000; ///< invocations + back edges before tier-up is requested
+  uint32_t maxFrames = 100000;    ///< VP call depth limit
+  size_t stackSlots = 16u << 20;  ///< VP value stack size, in slots
+  uint32_t tierThreshold = 10000; ///< invocations + back edges before tier-up is requested
 };
 
 /// Makes a language-level exception for a VP error. The default makes VP error objects.
@@ -86,7 +86,7 @@ private:
   RuntimeConfig config_;
   std::vector<std::unique_ptr<Shape>> shapes_;
   Shape* stringShape_ = nullptr;
-  Shape* arrayShapes_[8] = {};
+  Shape* arrayShapes_[static_cast<size_t>(Elem::None)] = {};
   Shape* errorBase_ = nullptr;
   Shape* errorShapes_[static_cast<size_t>(VpError::Count)] = {};
   Object* exitToken_ = nullptr;

@@ -82,7 +82,7 @@ struct Method {
   std::vector<Code> linked;         ///< threaded code; stable once linked
   std::vector<uint32_t> insnOffset; ///< IR index -> word offset in `linked`
   uint32_t frameSize = 0;           ///< locals + maxStack
-  std::atomic<int32_t> hotness{0};  ///< invocation + loop counter toward tier-up
+  std::atomic<uint32_t> hotness{0}; ///< invocation + loop counter toward tier-up (wraps)
   void* nativeEntry = nullptr;      ///< compiled code, once the JIT installs it
 
   uint32_t paramCount() const { return static_cast<uint32_t>(sig.params.size()); }

@@ -5,7 +5,9 @@
 #include "core/ir/Kinds.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vvm::core {
@@ -89,5 +91,12 @@ struct Shape {
   /// Builds display, layout and GC descriptor after fields and parent are set.
   void finish();
 };
+
+/// The bytes of an i8 array (a VP string is one), or nullopt for anything else.
+inline std::optional<std::string_view> bytesOf(const Object* o) {
+  if (!o || o->shape->elem != Elem::I8) return std::nullopt;
+  auto* a = static_cast<const Array*>(o);
+  return std::string_view(reinterpret_cast<const char*>(a + 1), static_cast<size_t>(a->length));
+}
 
 } // namespace vvm::core

@@ -49,11 +49,6 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
-std::string stringOf(Object* s) {
-  auto* a = static_cast<Array*>(s);
-  return std::string(a->data<char>(), static_cast<size_t>(a->length));
-}
-
 } // namespace
 
 std::string disassemble(const Method& m) {
@@ -132,7 +127,7 @@ std::string disassemble(const Method& m) {
       }
       case OperandKind::Shape: out += reinterpret_cast<const Shape*>(v)->name; break;
       case OperandKind::Elem: out += elemName(static_cast<Elem>(v)); break;
-      case OperandKind::String: out += quote(stringOf(reinterpret_cast<Object*>(v))); break;
+      case OperandKind::String: out += quote(*bytesOf(reinterpret_cast<Object*>(v))); break;
       case OperandKind::Prim: out += reinterpret_cast<const Primitive*>(v)->name; break;
       }
       w += operandWords(kind);
