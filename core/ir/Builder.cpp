@@ -30,7 +30,7 @@ void Builder::bind(Label l) {
 
 Builder& Builder::emit(Op op, int64_t a, int64_t b) {
   VVM_ASSERT(!hasFlag(op, Branch));
-  m_.code.push_back(Insn{op, 0, line_, a, b});
+  m_.code.push_back(Insn{op, col_, line_, a, b});
   return *this;
 }
 
@@ -54,7 +54,7 @@ void Builder::use(LabelUse::Where where, uint32_t index, uint32_t entry, Label l
 Builder& Builder::branch(Op op, Label target) {
   VVM_ASSERT(hasFlag(op, Branch) && op != Op::TableSwitch && op != Op::LookupSwitch);
   use(LabelUse::InsnA, static_cast<uint32_t>(m_.code.size()), 0, target);
-  m_.code.push_back(Insn{op, 0, line_, 0, 0});
+  m_.code.push_back(Insn{op, col_, line_, 0, 0});
   return *this;
 }
 
@@ -67,7 +67,7 @@ Builder& Builder::tableSwitch(int32_t low, Label otherwise, const std::vector<La
   m_.switches.push_back(std::move(sw));
   use(LabelUse::SwitchDefault, table, 0, otherwise);
   for (uint32_t i = 0; i < targets.size(); ++i) use(LabelUse::SwitchTarget, table, i, targets[i]);
-  m_.code.push_back(Insn{Op::TableSwitch, 0, line_, table, 0});
+  m_.code.push_back(Insn{Op::TableSwitch, col_, line_, table, 0});
   return *this;
 }
 
@@ -81,7 +81,7 @@ Builder& Builder::lookupSwitch(Label otherwise, std::vector<std::pair<int32_t, L
   m_.switches.push_back(std::move(sw));
   use(LabelUse::SwitchDefault, table, 0, otherwise);
   for (uint32_t i = 0; i < cases.size(); ++i) use(LabelUse::SwitchTarget, table, i, cases[i].second);
-  m_.code.push_back(Insn{Op::LookupSwitch, 0, line_, table, 0});
+  m_.code.push_back(Insn{Op::LookupSwitch, col_, line_, table, 0});
   return *this;
 }
 

@@ -23,12 +23,18 @@ public:
 
   /// Declares one more local and returns its index.
   uint32_t addLocal(Kind kind);
-  /// Source line recorded on the instructions emitted from now on.
+  /// Source position recorded on the instructions emitted from now on.
   void setLine(uint32_t line) { line_ = line; }
+  void setPosition(uint32_t line, uint16_t col) {
+    line_ = line;
+    col_ = col;
+  }
 
   Label newLabel();
-  /// Binds `l` to the next instruction emitted.
+  /// Binds `l` to the next instruction emitted (or to the end, if none follows).
   void bind(Label l);
+  /// Where `l` is bound, or UINT32_MAX while it is not.
+  uint32_t boundAt(Label l) const { return bound_[l.id]; }
 
   /// Emits an instruction with its operand words (see Insn); not for branches or switches.
   Builder& emit(Op op, int64_t a = 0, int64_t b = 0);
@@ -58,6 +64,7 @@ private:
 
   Method& m_;
   uint32_t line_ = 0;
+  uint16_t col_ = 0;
   std::vector<uint32_t> bound_; ///< label id -> instruction index, or UINT32_MAX
   std::vector<LabelUse> uses_;
 };

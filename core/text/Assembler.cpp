@@ -6,6 +6,7 @@
 
 #include "core/interp/Interpreter.h"
 #include "core/interp/Runtime.h"
+#include "core/ir/Builder.h"
 #include "core/support/Utf8.h"
 #include "core/verify/Verifier.h"
 
@@ -660,13 +661,30 @@ private:
   }
 
   // ---------------------------------------------------------------- pass 2: bodies
-  struct Fixup {
-    uint32_t insn;
-    int word; ///< 0: a, 1: b
-    std::string label;
+  /// A label of the method being assembled: its builder label, and where the text uses it
+  /// (for located errors). Code may not go to a label that ends the method; a handler range may.
+  struct LabelUse {
     const Line* line;
     const Token* token;
+    bool code; ///< a branch, switch or handler target (not a range boundary)
   };
+  struct LabelInfo {
+    Label label;
+    bool defined = false;
+    std::vector<LabelUse> uses;
+  };
+  using Labels = std::map<std::string, LabelInfo, std::less<>>;
+
+  LabelInfo& labelFor(Builder& b, Labels& labels, std::string_view name) {
+    auto it = labels.find(name);
+    if (it == labels.end()) it = labels.emplace(std::string(name), LabelInfo{b.newLabel(), false, {}}).first;
+    return it->second;
+  }
+  Label useLabel(Builder& b, Labels& labels, const Line& l, const Token& tok, std::string_view name, bool code) {
+    LabelInfo& info = labelFor(b, labels, name);
+    info.uses.push_back({&l, &tok, code});
+    return info.label;
+  }
 
   std::optional<int64_t> parseInt(const Line& l, const Token& t, int64_t lo, int64_t hi, const char* what) {
     std::string_view s = t.text;
@@ -745,13 +763,11 @@ private:
 
   void assembleBody(Body& body) {
     Method& m = *body.method;
-    std::map<std::string, uint32_t, std::less<>> labels;
-    std::vector<Fixup> fixups;
+    Builder b(m);
+    Labels labels;
     struct PendingHandler {
       const Line* line;
       size_t directive; ///< index of the .catch/.cleanup token (labels may precede it)
-      bool cleanup;
-      const Shape* shape;
     };
     std::vector<PendingHandler> pendingHandlers;
     size_t errorsBefore = diags_.count();
@@ -763,10 +779,14 @@ private:
       while (t < l.tokens.size() && !l.tokens[t].isString && l.tokens[t].text.size() > 1 &&
              l.tokens[t].text.back() == ':') {
         std::string name = l.tokens[t].text.substr(0, l.tokens[t].text.size() - 1);
-        if (!isName(name))
+        if (!isName(name)) {
           error(l, l.tokens[t], fmt::format("'{}' is not a valid label name", show(name)));
-        else if (!labels.emplace(name, static_cast<uint32_t>(m.code.size())).second)
+        } else if (LabelInfo& info = labelFor(b, labels, name); info.defined) {
           error(l, l.tokens[t], fmt::format("label '{}' is defined twice", show(name)));
+        } else {
+          info.defined = true;
+          b.bind(info.label);
+        }
         ++t;
       }
       if (t >= l.tokens.size()) continue;
@@ -784,7 +804,7 @@ private:
         for (size_t k = t + 1; k < l.tokens.size(); ++k) {
           auto kind = parseKind(l, l.tokens[k], false);
           if (!kind) break;
-          m.locals.push_back(*kind);
+          b.addLocal(*kind);
           if (m.locals.size() > kMaxLocals) {
             error(l, l.tokens[k], fmt::format("more than {} locals", kMaxLocals));
             break;
@@ -823,8 +843,11 @@ private:
             continue;
           }
         }
-        m.handlers.push_back({});
-        pendingHandlers.push_back({&l, t, cleanup, shape});
+        const Token* range = &l.tokens[t + 1];
+        b.addHandler(useLabel(b, labels, l, range[0], range[0].text, false),
+                     useLabel(b, labels, l, range[1], range[1].text, false),
+                     useLabel(b, labels, l, range[2], range[2].text, true), shape, cleanup);
+        pendingHandlers.push_back({&l, t});
         continue;
       }
       if (d[0] == '.') {
@@ -865,11 +888,10 @@ private:
         error(l, head, fmt::format("method has more than {} instructions", kMaxInsns));
         return;
       }
+      b.setPosition(l.number, static_cast<uint16_t>(std::min<uint32_t>(head.col, 65535)));
       Insn in;
       in.op = *op;
-      in.line = l.number;
-      in.col = static_cast<uint16_t>(std::min<uint32_t>(head.col, 65535));
-      uint32_t index = static_cast<uint32_t>(m.code.size());
+      bool emitted = false; // branches and switches are emitted with their labels
       size_t k = t + 1;
       std::string_view operands = info(*op).operands;
       int word = 0;
@@ -934,10 +956,14 @@ private:
         case OperandKind::Label: {
           const Token* tok = need();
           if (!tok) break;
-          fixups.push_back({index, word, tok->text, &l, tok});
+          b.branch(*op, useLabel(b, labels, l, *tok, tok->text, true));
+          emitted = true;
           break;
         }
-        case OperandKind::Switch: ok = parseSwitch(m, l, k, in); break;
+        case OperandKind::Switch:
+          ok = parseSwitch(b, labels, l, k, *op);
+          emitted = ok;
+          break;
         case OperandKind::Method: {
           const Token* tok = need();
           if (!tok) break;
@@ -1029,66 +1055,45 @@ private:
         word += static_cast<int>(operandWords(kind));
       }
       if (ok) extra(l, k);
-      m.code.push_back(in);
+      // After an error, a nop keeps the instruction numbering for the errors still to come.
+      if (!emitted) ok ? b.emit(in.op, in.a, in.b) : b.emit(Op::Nop);
     }
 
-    // Resolve labels: in instructions, switch tables and handlers. A label may end the method
-    // (as a handler's END), but code cannot go there.
-    auto resolve = [&](const Line& l, const Token& tok, std::string_view name, bool code) -> std::optional<uint32_t> {
-      auto it = labels.find(name);
-      if (it == labels.end()) {
-        error(l, tok, fmt::format("label '{}' is not defined in method '{}'", show(name), show(m.name)));
-        return std::nullopt;
+    // Labels: every one used must be defined, and code cannot go to one that ends the method
+    // (a handler range may end there). Errors are reported in the order of the text.
+    std::vector<std::pair<const LabelUse*, std::string>> problems;
+    for (const auto& [name, info] : labels) {
+      bool atEnd = info.defined && b.boundAt(info.label) == m.code.size();
+      for (const LabelUse& use : info.uses) {
+        if (!info.defined)
+          problems.push_back({&use, fmt::format("label '{}' is not defined in method '{}'", show(name), show(m.name))});
+        else if (atEnd && use.code)
+          problems.push_back({&use, fmt::format("label '{}' is at the end of method '{}': there is no instruction "
+                                                "there to go to",
+                                                show(name), show(m.name))});
       }
-      if (code && it->second >= m.code.size()) {
-        error(l, tok,
-              fmt::format("label '{}' is at the end of method '{}': there is no instruction there to go to", show(name),
-                          show(m.name)));
-        return std::nullopt;
-      }
-      return it->second;
-    };
-    for (auto& f : fixups) {
-      auto target = resolve(*f.line, *f.token, f.label, true);
-      if (!target) continue;
-      (f.word == 0 ? m.code[f.insn].a : m.code[f.insn].b) = *target;
     }
-    for (const auto& f : switchFixups_) {
-      auto target = resolve(*f.line, *f.token, f.label, true);
-      if (!target) continue;
-      SwitchTable& sw = m.switches[f.table];
-      (f.which < 0 ? sw.defaultTarget : sw.targets[static_cast<size_t>(f.which)]) = *target;
-    }
-    // Only this method's: keeping every method's fixups made each body rescan all earlier ones.
-    switchFixups_.clear();
-    for (size_t h = 0; h < pendingHandlers.size(); ++h) {
-      const Line& l = *pendingHandlers[h].line;
-      size_t t = pendingHandlers[h].directive;
-      auto start = resolve(l, l.tokens[t + 1], l.tokens[t + 1].text, false);
-      auto end = resolve(l, l.tokens[t + 2], l.tokens[t + 2].text, false);
-      auto target = resolve(l, l.tokens[t + 3], l.tokens[t + 3].text, true);
-      if (!start || !end || !target) continue;
-      if (*start >= *end) {
-        error(l, l.tokens[t + 1], "the protected range is empty (START must come before END)");
-        continue;
-      }
-      m.handlers[h] = {*start, *end, *target, pendingHandlers[h].shape, pendingHandlers[h].cleanup};
+    std::sort(problems.begin(), problems.end(), [](const auto& x, const auto& y) {
+      return std::pair(x.first->line->number, x.first->token->col) <
+             std::pair(y.first->line->number, y.first->token->col);
+    });
+    for (const auto& [use, message] : problems) error(*use->line, *use->token, message);
+    std::string unbound;
+    if (problems.empty() && b.finish(unbound)) {
+      for (size_t h = 0; h < pendingHandlers.size(); ++h)
+        if (m.handlers[h].start >= m.handlers[h].end) {
+          const Line& l = *pendingHandlers[h].line;
+          error(l, l.tokens[pendingHandlers[h].directive + 1],
+                "the protected range is empty (START must come before END)");
+        }
     }
     if (diags_.count() == errorsBefore && m.code.empty())
       error(*body.header, body.header->tokens[1], fmt::format("method '{}' has no instructions", show(m.name)));
   }
 
-  bool parseSwitch(Method& m, const Line& l, size_t& k, Insn& in) {
-    SwitchTable sw;
-    sw.dense = in.op == Op::TableSwitch;
-    size_t tableIndex = m.switches.size();
-    struct Pending {
-      int which; // -1 default, else entry index
-      const Token* tok;
-    };
-    std::vector<Pending> pend;
-    const bool dense = sw.dense;
-    if (sw.dense) {
+  /// Parses a switch's operands (the rest of the line) and emits it.
+  bool parseSwitch(Builder& b, Labels& labels, const Line& l, size_t& k, Op op) {
+    if (op == Op::TableSwitch) {
       // tableswitch LOW DEFAULT T0 T1 ...
       if (k + 2 > l.tokens.size()) {
         error(l, l.tokens.back(), "expected: tableswitch LOW DEFAULT TARGET...");
@@ -1096,60 +1101,53 @@ private:
       }
       auto low = parseInt(l, l.tokens[k], INT32_MIN, INT32_MAX, "an i32");
       if (!low) return false;
-      sw.low = static_cast<int32_t>(*low);
       // The keys are LOW, LOW+1, ...: the last must still be an i32.
       if (size_t count = l.tokens.size() - (k + 2); count && *low + static_cast<int64_t>(count) - 1 > INT32_MAX) {
         error(l, l.tokens[k],
               fmt::format("tableswitch from {} with {} targets has keys past {}", *low, count, INT32_MAX));
         return false;
       }
-      pend.push_back({-1, &l.tokens[k + 1]});
-      for (size_t j = k + 2; j < l.tokens.size(); ++j) {
-        pend.push_back({static_cast<int>(sw.targets.size()), &l.tokens[j]});
-        sw.targets.push_back(0);
-      }
+      Label otherwise = useLabel(b, labels, l, l.tokens[k + 1], l.tokens[k + 1].text, true);
+      std::vector<Label> targets;
+      for (size_t j = k + 2; j < l.tokens.size(); ++j)
+        targets.push_back(useLabel(b, labels, l, l.tokens[j], l.tokens[j].text, true));
       k = l.tokens.size();
-    } else {
-      // lookupswitch DEFAULT KEY:TARGET ...
-      if (k + 1 > l.tokens.size()) {
-        error(l, l.tokens.back(), "expected: lookupswitch DEFAULT KEY:TARGET...");
+      b.tableSwitch(static_cast<int32_t>(*low), otherwise, targets);
+      return true;
+    }
+    // lookupswitch DEFAULT KEY:TARGET ...
+    if (k + 1 > l.tokens.size()) {
+      error(l, l.tokens.back(), "expected: lookupswitch DEFAULT KEY:TARGET...");
+      return false;
+    }
+    std::vector<std::pair<int32_t, const Token*>> entries;
+    for (size_t j = k + 1; j < l.tokens.size(); ++j) {
+      const Token& tok = l.tokens[j];
+      auto colon = tok.text.find(':');
+      if (colon == std::string::npos || tok.isString) {
+        error(l, tok, fmt::format("expected KEY:TARGET but found '{}'", show(tok.text)));
         return false;
       }
-      pend.push_back({-1, &l.tokens[k]});
-      std::vector<std::pair<int32_t, const Token*>> entries;
-      for (size_t j = k + 1; j < l.tokens.size(); ++j) {
-        const Token& tok = l.tokens[j];
-        auto colon = tok.text.find(':');
-        if (colon == std::string::npos || tok.isString) {
-          error(l, tok, fmt::format("expected KEY:TARGET but found '{}'", show(tok.text)));
-          return false;
-        }
-        Token keyTok{tok.text.substr(0, colon), tok.col, false};
-        auto key = parseInt(l, keyTok, INT32_MIN, INT32_MAX, "an i32 key");
-        if (!key) return false;
-        entries.push_back({static_cast<int32_t>(*key), &tok});
-      }
-      std::stable_sort(entries.begin(), entries.end(), [](auto& a, auto& b) { return a.first < b.first; });
-      for (size_t j = 0; j < entries.size(); ++j) {
-        if (j && entries[j].first == entries[j - 1].first) {
-          error(l, *entries[j].second, fmt::format("lookupswitch key {} appears twice", entries[j].first));
-          return false;
-        }
-        sw.keys.push_back(entries[j].first);
-        sw.targets.push_back(0);
-        pend.push_back({static_cast<int>(j), entries[j].second});
-      }
-      k = l.tokens.size();
+      Token keyTok{tok.text.substr(0, colon), tok.col, false};
+      auto key = parseInt(l, keyTok, INT32_MIN, INT32_MAX, "an i32 key");
+      if (!key) return false;
+      entries.push_back({static_cast<int32_t>(*key), &tok});
     }
-    m.switches.push_back(std::move(sw));
-    in.a = static_cast<int64_t>(tableIndex);
-    // Switch tables live in m.switches, which may still grow: record fixups by index and
-    // patch through a stable pointer taken after the body is complete.
-    for (auto& p : pend) {
-      std::string_view label = p.tok->text;
-      if (!dense && p.which >= 0) label = label.substr(label.find(':') + 1);
-      switchFixups_.push_back({tableIndex, p.which, label, &l, p.tok});
+    std::stable_sort(entries.begin(), entries.end(), [](auto& x, auto& y) { return x.first < y.first; });
+    for (size_t j = 1; j < entries.size(); ++j) {
+      if (entries[j].first == entries[j - 1].first) {
+        error(l, *entries[j].second, fmt::format("lookupswitch key {} appears twice", entries[j].first));
+        return false;
+      }
     }
+    Label otherwise = useLabel(b, labels, l, l.tokens[k], l.tokens[k].text, true);
+    std::vector<std::pair<int32_t, Label>> cases;
+    for (const auto& [key, tok] : entries) {
+      std::string_view target = std::string_view(tok->text).substr(tok->text.find(':') + 1);
+      cases.push_back({key, useLabel(b, labels, l, *tok, target, true)});
+    }
+    k = l.tokens.size();
+    b.lookupSwitch(otherwise, std::move(cases));
     return true;
   }
 
@@ -1168,15 +1166,6 @@ private:
     return out;
   }
 
-  struct SwitchFixup {
-    size_t table;
-    int which;
-    std::string_view label; ///< in the token's text, which lives as long as lines_
-    const Line* line;
-    const Token* token;
-  };
-
-  std::vector<SwitchFixup> switchFixups_;
   std::string_view text_;
   const std::string& file_;
   Module& module_;
