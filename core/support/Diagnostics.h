@@ -26,6 +26,10 @@ public:
 
   /// Records an error; past kMaxErrors only counts it.
   void error(std::string file, uint32_t line, uint32_t col, std::string message, std::string sourceLine = {});
+  /// True once further errors are only counted: a caller may then skip composing the message
+  /// (and copying the source line) and call countOnly() instead.
+  bool full() const { return count_ >= kMaxErrors; }
+  void countOnly() { ++count_; }
   bool hasErrors() const { return count_ > 0; }
   size_t count() const { return count_; }
   const std::vector<Diagnostic>& all() const { return list_; }

@@ -125,7 +125,7 @@ private:
   void error(uint32_t line, uint32_t col, std::string msg) {
     // Past the shown maximum only the count matters: skip copying the source line, which may
     // be megabytes long, for each of what may be millions of errors on it.
-    if (diags_.count() >= Diagnostics::kMaxErrors) return diags_.error(file_, line, col, {});
+    if (diags_.full()) return diags_.countOnly();
     std::string src = line >= 1 && line <= sourceLines_.size() ? sourceLines_[line - 1] : std::string();
     // The quoted line goes to a terminal: bytes that are not UTF-8 show as '?', one for one so
     // that the caret stays under its column (the formatter does the same for control bytes).
@@ -866,7 +866,7 @@ private:
         // A suggestion costs an edit distance to every mnemonic: none for long words (a
         // megabyte-long token took seconds) nor for errors past those shown (a file of many
         // unknown words took minutes).
-        bool suggest = d.size() <= 32 && diags_.count() < Diagnostics::kMaxErrors;
+        bool suggest = d.size() <= 32 && !diags_.full();
         for (size_t k = 0; k < kOpCount && suggest; ++k) {
           std::string_view name = kOpInfo[k].name;
           // The lengths' difference is a lower bound of the distance.

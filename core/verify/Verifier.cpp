@@ -88,7 +88,7 @@ public:
 
 private:
   void error(uint32_t insn, std::string msg) {
-    if (diags_.count() >= Diagnostics::kMaxErrors) return diags_.error(std::string(file_), 0, 0, {});
+    if (diags_.full()) return diags_.countOnly();
     uint32_t line = m_.line, col = 0;
     if (insn < m_.code.size()) {
       line = m_.code[insn].line;
