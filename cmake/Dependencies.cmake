@@ -2,6 +2,7 @@
 # scripts/setup installs the packages. Each target links only what it needs.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(BDWGC REQUIRED IMPORTED_TARGET bdw-gc)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Threads REQUIRED)
