@@ -74,6 +74,8 @@ public:
   static VpError messageError(VpMessage msg);
   /// Text of a VP string object (or "<not a string>").
   static std::string stringText(Object* s);
+  /// An object as error messages name it ("null", "an object of shape Point", "an array i32[]").
+  static std::string describeObject(Object* o);
 
   ErrorFactory errorFactory = nullptr;
   TierUpHook tierUpHook = nullptr;
