@@ -50,6 +50,8 @@ public:
   Runtime& operator=(const Runtime&) = delete;
 
   const RuntimeConfig& config() const { return config_; }
+  /// Invocations plus back edges before the tier-up hook is called (set before code runs).
+  void setTierThreshold(uint32_t n) { config_.tierThreshold = n; }
 
   // ---- built-in shapes
   Shape* stringShape() const { return stringShape_; }
