@@ -123,7 +123,8 @@ struct NativeCode {
   /// stays pushed: on kNativeOk the result is in its locals[0]; on kNativeException the
   /// unwind starts there. Null when the method has no loop.
   uint32_t (*osr)(Thread* t, uint32_t insn) = nullptr;
-  /// R fast(Thread*, Value* base, P0, P1, ...): the typed entry compiled callers use.
+  /// R fast(Thread*, Frame* caller, Value* base, P0, P1, ...): the typed entry compiled
+  /// callers use; `caller` is t->fp, passed in a register.
   void* fast = nullptr;
   size_t codeBytes = 0; ///< machine code size
 };
