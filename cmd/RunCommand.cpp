@@ -14,8 +14,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <optional>
 
 namespace vvm::cmd {
 namespace {
@@ -53,6 +58,32 @@ void printGcStats(double seconds) {
                s.bytesAllocated / 1048576.0, static_cast<unsigned long long>(s.gcMillis), seconds);
 }
 
+/// Runs `body` on a new thread with a native stack big enough for `frames` VP frames of
+/// compiled code (which recurses on the native stack, unlike the interpreter), registered with
+/// the collector. The stack is reserved address space; only the pages used are touched.
+void runOnLargeStack(uint32_t frames, const std::function<void()>& body) {
+  constexpr size_t kBytesPerFrame = 1024; // generous: compiled frames are ~50-200 bytes
+  size_t bytes = std::clamp<size_t>(size_t{frames} * kBytesPerFrame, 64u << 20, size_t{8} << 30);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_t thread;
+  struct Job {
+    const std::function<void()>* body;
+  } job{&body};
+  auto start = [](void* p) -> void* {
+    gc::ThreadRegistration registration;
+    (*static_cast<Job*>(p)->body)();
+    return nullptr;
+  };
+  if (pthread_attr_setstacksize(&attr, bytes) == 0 && pthread_create(&thread, &attr, start, &job) == 0) {
+    pthread_join(thread, nullptr);
+  } else {
+    spdlog::debug("cannot start a thread with a {} MiB stack; running on the main thread", bytes >> 20);
+    body();
+  }
+  pthread_attr_destroy(&attr);
+}
+
 int listPrimitives(core::Runtime& rt) {
   for (const core::Primitive* p : rt.primitives().all()) {
     std::string params;
@@ -77,6 +108,17 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   run->add_flag("--gc-stats", o.gcStats, "Print collections, heap size and time spent collecting at exit");
   run->add_flag("--dump-vp", o.dumpVp, "Print the program's verified VP IR (as .vp text) to stderr");
   run->add_flag("--list-primitives", o.listPrimitives, "List the primitives VP code can call, and exit");
+  run->add_option("--jit", o.jit,
+                  "Native code tier: off (interpret only), on (compile hot methods in the background), eager "
+                  "(compile every method before it first runs)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"off", "on", "eager"}));
+  run->add_option("--jit-threshold", o.jitThreshold, "Calls plus loop iterations before a method is compiled")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000000u));
+  run->add_flag("--jit-stats", o.jitStats, "Print methods compiled, compile time, code size and queue waits at exit");
+  run->add_option("--dump-llvm", o.dumpLlvm, "Write each compiled method's LLVM IR (NAME.ll, NAME.opt.ll) to DIR")
+      ->type_name("DIR");
   return run;
 }
 
@@ -131,21 +173,35 @@ int runCommand(const RunOptions& o) {
   }
 
   vos::setArguments(o.args);
-  core::Thread thread(rt);
-  core::Value result{};
-  core::Status status = core::invoke(thread, main, nullptr, &result);
-  vos::flushOut();
-  int exitStatus = 0;
-  if (status == core::Status::Exception) {
-    if (thread.exiting) {
-      exitStatus = thread.exitStatus;
-    } else {
-      printUncaught(thread, o.file);
-      exitStatus = static_cast<int>(Exit::AppFailed);
-    }
-  } else if (main->sig.ret == core::Kind::I32) {
-    exitStatus = result.i32;
+  std::optional<jit::Tier> tier;
+  jit::Mode mode = jit::modeFromName(o.jit).value_or(jit::Mode::On);
+  if (mode != jit::Mode::Off) {
+    jit::Options jo;
+    jo.mode = mode;
+    jo.threshold = mode == jit::Mode::Eager ? 1 : o.jitThreshold;
+    jo.dumpDir = o.dumpLlvm;
+    rt.setTierThreshold(jo.threshold);
+    tier.emplace(rt, jo);
   }
+  int exitStatus = 0;
+  runOnLargeStack(config.maxFrames, [&] {
+    core::Thread thread(rt);
+    core::Value result{};
+    core::Status status = core::invoke(thread, main, nullptr, &result);
+    vos::flushOut();
+    if (status == core::Status::Exception) {
+      if (thread.exiting) {
+        exitStatus = thread.exitStatus;
+      } else {
+        printUncaught(thread, o.file);
+        exitStatus = static_cast<int>(Exit::AppFailed);
+      }
+    } else if (main->sig.ret == core::Kind::I32) {
+      exitStatus = result.i32;
+    }
+  });
+  if (tier && o.jitStats) tier->printStats(stderr);
+  tier.reset();
   if (o.gcStats) printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return exitStatus;
 }

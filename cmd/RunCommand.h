@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/interp/Runtime.h"
+#include "jit/Tier.h"
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,10 @@ struct RunOptions {
   bool gcStats = false;
   bool dumpVp = false;
   bool listPrimitives = false;
+  std::string jit = "on"; ///< off | on | eager
+  uint32_t jitThreshold = jit::Options{}.threshold;
+  bool jitStats = false;
+  std::string dumpLlvm; ///< directory
 };
 
 /// Declares `run` and its options on `app`.

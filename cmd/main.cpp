@@ -55,7 +55,7 @@ void setUpLogging(int verbosity, bool quiet, const std::string& level) {
 bool takesValue(CLI::App& app, const std::string& word) {
   if (word.size() < 2 || word[0] != '-' || word.find('=') != std::string::npos) return false;
   try {
-    return app.get_option(word)->get_type_size_min() > 0;
+    return app.get_option(word)->get_expected_min() > 0; // flags expect no value
   } catch (const CLI::Error&) { return false; }
 }
 

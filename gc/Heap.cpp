@@ -34,7 +34,12 @@ void GC_CALLBACK onWarning(char* msg, GC_word arg) {
   spdlog::debug("gc: {}", text);
 }
 
+// Boehm's own push_other_roots procedure pushes the native stacks of registered threads:
+// replacing it without calling it would leave every C++ and compiled-code frame unscanned.
+GC_push_other_roots_proc gDefaultPushOtherRoots = nullptr;
+
 void GC_CALLBACK pushOtherRoots() {
+  if (gDefaultPushOtherRoots) gDefaultPushOtherRoots();
   if (gRootPusher) gRootPusher();
 }
 
@@ -61,6 +66,7 @@ void init(const Config& config) {
   GC_allow_register_threads();
   GC_set_oom_fn(onOutOfMemory);
   GC_set_warn_proc(onWarning);
+  gDefaultPushOtherRoots = GC_get_push_other_roots();
   GC_set_push_other_roots(pushOtherRoots);
   GC_start_performance_measurement();
   // Layouts with references far from the start use Boehm's extended descriptor table, which

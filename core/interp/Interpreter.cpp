@@ -63,16 +63,24 @@ namespace {
   if ((o)->shape != (s) && !(o)->shape->isSubshapeOf(s)) [[unlikely]]                                                  \
   VVM_RAISE(VpMessage::NotInstanceOf, describe(o), (s)->name)
 
-// Back edges count toward tier-up like invocations do.
+// Back edges count toward tier-up like invocations do. Past the threshold, every
+// kOsrPollInterval-th back edge asks whether compiled code is ready and, if so, continues this
+// frame in it at the branch target (on-stack replacement).
 #define BRANCH_TO(target)                                                                                              \
   do {                                                                                                                 \
     const Code* dest_ = (target);                                                                                      \
     if (dest_ <= ip) {                                                                                                 \
       uint32_t h_ = method->hotness.load(std::memory_order_relaxed) + 1;                                               \
       method->hotness.store(h_, std::memory_order_relaxed);                                                            \
-      if (h_ == threshold) [[unlikely]] {                                                                              \
+      if (h_ >= threshold && ((h_ - threshold) & (kOsrPollInterval - 1)) == 0) [[unlikely]] {                          \
         t.fp = fp;                                                                                                     \
-        detail::tierUp(t, method);                                                                                     \
+        const NativeCode* nc_ = detail::tierUp(t, method);                                                             \
+        uint32_t r_ = nc_ && nc_->osr ? nc_->osr(&t, method->insnIndexOfTarget(dest_)) : kOsrNotEntered;              \
+        if (r_ == kNativeException) goto unwind;                                                                       \
+        if (r_ == kNativeOk) {                                                                                         \
+          sp = locals + (method->sig.ret != Kind::Void);                                                               \
+          RETURN_TO_CALLER();                                                                                          \
+        }                                                                                                              \
       }                                                                                                                \
     }                                                                                                                  \
     ip = dest_;                                                                                                        \
@@ -90,10 +98,7 @@ namespace {
     VVM_DISPATCH();                                                                                                    \
   } while (0)
 
-std::string describe(Object* o) {
-  if (!o) return "null";
-  return o->shape->isArray() ? "an array " + o->shape->name : "an object of shape " + o->shape->name;
-}
+std::string describe(Object* o) { return Runtime::describeObject(o); }
 
 #define ARRAY_ACCESS(arrSlot, idxSlot, ok)                                                                             \
   Array* arr = static_cast<Array*>(sp[arrSlot].ref);                                                                   \
@@ -107,6 +112,9 @@ std::string describe(Object* o) {
 #define ELEM_IS(e) (arr->shape->elem == Elem::e)
 
 const void* const* gTable = nullptr;
+
+/// How often (in back edges, a power of two) a hot loop checks for compiled code to enter.
+constexpr uint32_t kOsrPollInterval = 1024;
 
 /// Which handler the word at ip dispatches to (slow: only for messages and tracing).
 HandlerId handlerAt(const Code* ip) {
@@ -824,6 +832,18 @@ dispatch:
       ip = detail::linkOnEntry(method);
       VVM_DISPATCH();
     }
+    VVM_CASE(EnterNative) {
+      // `enter` pushed a frame for a compiled method; its native code pushes its own, so pop
+      // this one and run the native code on the arguments where they are.
+      --fp;
+      t.fp = fp;
+      if (method->native.load(std::memory_order_acquire)->boxed(&t, locals) != kNativeOk) goto unwind;
+      sp = locals + (method->sig.ret != Kind::Void);
+      ip = fp->ip;
+      locals = fp->locals;
+      method = fp->method;
+      VVM_DISPATCH();
+    }
     VVM_CASE(ExitInterp) {
       // fp is this activation's bottom frame; the value returned sits just below sp.
       if (entryReturns && result) *result = sp[-1];
@@ -860,11 +880,11 @@ enter : {
   uint32_t nlocals = static_cast<uint32_t>(callee->locals.size());
   for (uint32_t i = callee->paramCount(); i < nlocals; ++i) locals[i].i64 = 0;
   sp = locals + nlocals;
-  ip = callee->entry;
   uint32_t h = callee->hotness.load(std::memory_order_relaxed) + 1;
   callee->hotness.store(h, std::memory_order_relaxed);
   if (h == threshold) [[unlikely]]
-    detail::tierUp(t, callee);
+    detail::tierUp(t, callee); // an eager JIT installs the compiled entry before we read it
+  ip = callee->entry.load(std::memory_order_acquire);
   VVM_DISPATCH();
 }
 
@@ -908,7 +928,13 @@ const void* const* detail::handlerTable() {
 
 Status invoke(Thread& t, Method* m, const Value* args, Value* result) {
   Value* base = t.top();
-  if (t.fp + 2 >= t.frameEnd) {
+  if (base + m->paramCount() <= t.stackEnd)
+    for (uint32_t i = 0; i < m->paramCount(); ++i) base[i] = args[i];
+  return invokeAt(t, m, base, result);
+}
+
+Status invokeAt(Thread& t, Method* m, Value* base, Value* result) {
+  if (t.fp + 2 >= t.frameEnd || t.nativeStackLow()) {
     t.rt.raise(t, VpMessage::StackDepth, t.rt.config().maxFrames);
     return Status::Exception;
   }
@@ -916,7 +942,6 @@ Status invoke(Thread& t, Method* m, const Value* args, Value* result) {
     t.rt.raise(t, VpMessage::StackSpace, t.rt.config().stackSlots);
     return Status::Exception;
   }
-  for (uint32_t i = 0; i < m->paramCount(); ++i) base[i] = args[i];
   // The activation's bottom frame: returning into it runs ExitInterp.
   Frame* bottom = t.fp + 1;
   bottom->method = nullptr;

@@ -16,6 +16,10 @@ enum class Status : uint8_t { Ok, Exception };
 /// Calls a verified method with `args` (one Value per parameter). On Ok, *result holds the
 /// return value (when the method returns one and result is not null).
 Status invoke(Thread& t, Method* m, const Value* args, Value* result);
+/// Like invoke, for arguments already in VP slots at `base`: where the caller's operand stack
+/// holds them, as for an interpreted call (compiled code calling interpreted code). The
+/// result is also left in base[0].
+Status invokeAt(Thread& t, Method* m, Value* base, Value* result);
 
 /// Makes a verified method callable: sizes its frame and points its entry at the link stub,
 /// so it is linked to threaded code on its first call.
@@ -42,10 +46,13 @@ const void* const* handlerTable();
 /// Shared code words: a not-yet-linked method's entry, and an activation's exit.
 const Code* linkStubCode();
 const Code* exitCode();
+/// The entry of every compiled method: runs its NativeCode (EnterNative).
+const Code* enterNativeCode();
 /// The method the link stub was entered for is linked; returns its code.
 const Code* linkOnEntry(Method* m);
-/// A method crossed its tier-up threshold.
-void tierUp(Thread& t, Method* m);
+/// A method crossed its tier-up threshold (and, at back edges, keeps asking): tells the JIT.
+/// Returns the method's compiled code once it exists.
+const NativeCode* tierUp(Thread& t, Method* m);
 } // namespace detail
 
 } // namespace vvm::core

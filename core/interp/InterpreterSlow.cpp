@@ -17,12 +17,14 @@ namespace {
 std::mutex gLinkMutex;
 Code gLinkStub[1];
 Code gExit[1];
+Code gEnterNative[1];
 std::once_flag gStubsOnce;
 
 void initStubs() {
   std::call_once(gStubsOnce, [] {
     gLinkStub[0].handler = handlerFor(Op::LinkStub);
     gExit[0].handler = handlerFor(Op::ExitInterp);
+    gEnterNative[0].handler = handlerFor(Op::EnterNative);
   });
 }
 } // namespace
@@ -39,10 +41,15 @@ const Code* detail::exitCode() {
   return gExit;
 }
 
+const Code* detail::enterNativeCode() {
+  initStubs();
+  return gEnterNative;
+}
+
 void prepare(Method& m) {
   VVM_ASSERT(m.verified);
   m.frameSize = static_cast<uint32_t>(m.locals.size()) + m.maxStack;
-  if (m.linked.empty()) m.entry = detail::linkStubCode();
+  if (m.linked.empty() && !m.native.load(std::memory_order_acquire)) m.entry = detail::linkStubCode();
 }
 
 namespace {
@@ -182,18 +189,19 @@ void link(Method& m) {
   offsets.pop_back();
   m.insnOffset = std::move(offsets);
   m.linked = std::move(out); // moving keeps the element addresses computed above
-  std::atomic_thread_fence(std::memory_order_release);
-  m.entry = m.linked.data();
+  // A method the JIT compiled before it was ever called keeps its native entry.
+  if (!m.native.load(std::memory_order_acquire)) m.entry.store(m.linked.data(), std::memory_order_release);
   spdlog::debug("linked {}: {} instructions in {} handlers, {} words", m.name, n, groups.size(), m.linked.size());
 }
 
 const Code* detail::linkOnEntry(Method* m) {
   link(*m);
-  return m->entry;
+  return m->entry.load(std::memory_order_acquire);
 }
 
-void detail::tierUp(Thread& t, Method* m) {
+const NativeCode* detail::tierUp(Thread& t, Method* m) {
   if (t.rt.tierUpHook) t.rt.tierUpHook(m);
+  return m->native.load(std::memory_order_acquire);
 }
 
 detail::Unwound detail::unwind(Thread& t) {
@@ -224,6 +232,11 @@ uint32_t Method::insnIndexAt(const Code* ip) const {
   auto off = static_cast<uint32_t>(ip - 1 - linked.data());
   auto it = std::upper_bound(insnOffset.begin(), insnOffset.end(), off);
   return static_cast<uint32_t>(it - insnOffset.begin()) - 1;
+}
+
+uint32_t Method::insnIndexOfTarget(const Code* target) const {
+  auto off = static_cast<uint32_t>(target - linked.data());
+  return static_cast<uint32_t>(std::lower_bound(insnOffset.begin(), insnOffset.end(), off) - insnOffset.begin());
 }
 
 uint32_t Method::lineAt(const Code* ip) const {

@@ -104,6 +104,11 @@ Array* Runtime::newString(std::string_view utf8) {
 std::string_view Runtime::messageFormat(VpMessage msg) { return kMessageFormats[static_cast<size_t>(msg)]; }
 VpError Runtime::messageError(VpMessage msg) { return kMessageErrors[static_cast<size_t>(msg)]; }
 
+std::string Runtime::describeObject(Object* o) {
+  if (!o) return "null";
+  return o->shape->isArray() ? "an array " + o->shape->name : "an object of shape " + o->shape->name;
+}
+
 std::string Runtime::stringText(Object* s) { return std::string(bytesOf(s).value_or("<not a string>")); }
 
 void Runtime::raiseFormatted(Thread& t, VpMessage msg, std::string text) {

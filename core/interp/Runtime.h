@@ -50,6 +50,8 @@ public:
   Runtime& operator=(const Runtime&) = delete;
 
   const RuntimeConfig& config() const { return config_; }
+  /// Invocations plus back edges before the tier-up hook is called (set before code runs).
+  void setTierThreshold(uint32_t n) { config_.tierThreshold = n; }
 
   // ---- built-in shapes
   Shape* stringShape() const { return stringShape_; }
@@ -74,6 +76,8 @@ public:
   static VpError messageError(VpMessage msg);
   /// Text of a VP string object (or "<not a string>").
   static std::string stringText(Object* s);
+  /// An object as error messages name it ("null", "an object of shape Point", "an array i32[]").
+  static std::string describeObject(Object* o);
 
   ErrorFactory errorFactory = nullptr;
   TierUpHook tierUpHook = nullptr;

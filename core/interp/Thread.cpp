@@ -5,6 +5,8 @@
 #include "core/support/Assert.h"
 #include "gc/Heap.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -16,6 +18,22 @@ namespace {
 // take a lock: a fixed table of atomic slots.
 constexpr size_t kMaxThreads = 1024;
 std::atomic<Thread*> gThreads[kMaxThreads];
+
+// Native stack kept free below the limit: room for a C++ slow path (raising an error formats
+// a message) and for sanitizer instrumentation, which makes frames several times larger.
+constexpr size_t kNativeStackReserve = 256u << 10;
+
+/// The lowest usable address of the calling thread's native stack, plus the reserve.
+const char* nativeStackLimit() {
+  pthread_attr_t attr;
+  void* addr = nullptr;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return nullptr;
+  pthread_attr_getstack(&attr, &addr, &size);
+  pthread_attr_destroy(&attr);
+  if (size <= 2 * kNativeStackReserve) return static_cast<const char*>(addr);
+  return static_cast<const char*>(addr) + kNativeStackReserve;
+}
 
 void pushThreadRoots() {
   for (auto& slot : gThreads) {
@@ -35,6 +53,7 @@ Thread::Thread(Runtime& runtime) : rt(runtime) {
   VVM_ASSERT(stackBase && frameBase);
   stackEnd = stackBase + cfg.stackSlots;
   frameEnd = frameBase + cfg.maxFrames + 2;
+  nativeLimit = nativeStackLimit();
   fp = frameBase;
   fp->method = nullptr;
   fp->locals = stackBase;

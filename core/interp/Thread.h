@@ -58,8 +58,21 @@ private:
   uint64_t clock_ = 0;
 };
 
-class Thread {
+/// The part of a thread that compiled code reads and writes in place (the JIT lowers these
+/// accesses with offsetof): standard layout, and Thread's first base.
+struct ThreadState {
+  Frame* fp = nullptr; ///< the innermost frame; kept current at calls, returns and faults
+  Frame* frameEnd = nullptr;
+  Value* stackEnd = nullptr;
+  Object* pending = nullptr;
+  /// Below this native stack address calls raise StackOverflowError instead of overflowing
+  /// the C stack (compiled code and interpreter re-entry recurse on it).
+  const char* nativeLimit = nullptr;
+};
+
+class Thread : public ThreadState {
 public:
+  /// Makes a VP thread for the calling native thread (its native stack bounds are read here).
   explicit Thread(Runtime& rt);
   ~Thread();
   Thread(const Thread&) = delete;
@@ -68,17 +81,18 @@ public:
   Runtime& rt;
 
   Value* stackBase = nullptr;
-  Value* stackEnd = nullptr;
   Frame* frameBase = nullptr;
-  Frame* frameEnd = nullptr;
-  Frame* fp = nullptr; ///< the innermost frame; kept current at calls, returns and faults
 
   /// First free value slot above the innermost frame.
   Value* top() const { return fp->method ? fp->locals + fp->method->frameSize : fp->locals; }
   uint32_t depth() const { return static_cast<uint32_t>(fp - frameBase); }
 
+  /// True when the native stack is nearly used up (below nativeLimit).
+  bool nativeStackLow() const {
+    return static_cast<const char*>(__builtin_frame_address(0)) < nativeLimit;
+  }
+
   // ---- exceptions
-  Object* pending = nullptr;
   /// Makes `exc` the pending exception and records where it was raised (once per object).
   void throwObject(Object* exc);
   /// Where `exc` was first raised on this thread, if it still knows.

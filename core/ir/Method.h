@@ -13,6 +13,7 @@
 namespace vvm::core {
 
 struct Shape;
+struct NativeCode;
 class Module;
 
 /// Parameter kinds and return kind.
@@ -78,18 +79,54 @@ struct Method {
   bool verified = false;
 
   // ---- interpreter state
-  const Code* entry = nullptr;      ///< linked code, or the link stub
+  /// Where a call enters: the link stub, then the linked code, then (once compiled) the
+  /// EnterNative stub. Written under the link lock or by the JIT, read by every call.
+  std::atomic<const Code*> entry{nullptr};
   std::vector<Code> linked;         ///< threaded code; stable once linked
   std::vector<uint32_t> insnOffset; ///< IR index -> word offset in `linked`
   uint32_t frameSize = 0;           ///< locals + maxStack
   std::atomic<uint32_t> hotness{0}; ///< invocation + loop counter toward tier-up (wraps)
-  void* nativeEntry = nullptr;      ///< compiled code, once the JIT installs it
+
+  // ---- compiled code (jit/): published once, with release order, never replaced
+  std::atomic<NativeCode*> native{nullptr};
+  /// The typed native entry (see NativeCode::fast), or null. Compiled callers load it from
+  /// here and fall back to the interpreter while it is null.
+  std::atomic<void*> fastEntry{nullptr};
+  /// The JIT's bookkeeping: not yet asked, queued, compiled, failed (stays interpreted).
+  enum class Tier : uint8_t { Interpreted, Queued, Compiled, Failed };
+  std::atomic<Tier> tier{Tier::Interpreted};
 
   uint32_t paramCount() const { return static_cast<uint32_t>(sig.params.size()); }
   /// Maps a position in linked code back to its IR instruction index.
   uint32_t insnIndexAt(const Code* ip) const;
+  /// The IR index of a branch target (the first instruction of the group at `target`).
+  uint32_t insnIndexOfTarget(const Code* target) const;
   /// Source line of the instruction containing `ip`.
   uint32_t lineAt(const Code* ip) const;
+};
+
+class Thread;
+union Value;
+
+/// What native entries return (the status convention of DESIGN §3: no C++ exception crosses
+/// compiled code): done, or an exception is pending in the thread, or (OSR only) the code has
+/// no entry at that instruction and the interpreter goes on.
+enum : uint32_t { kNativeOk = 0, kNativeException = 1, kOsrNotEntered = 2 };
+
+/// A method's native code, made by the JIT (DESIGN §3).
+struct NativeCode {
+  /// Runs the method with its arguments in the VP slots at `base` (its frame starts there),
+  /// pushing and popping its own frame, and leaves the result (if any) in base[0].
+  uint32_t (*boxed)(Thread* t, Value* base) = nullptr;
+  /// On-stack replacement: continues the interpreter's frame t->fp (this method's) at the
+  /// back-edge target `insn`, with locals and operand stack read from the frame. The frame
+  /// stays pushed: on kNativeOk the result is in its locals[0]; on kNativeException the
+  /// unwind starts there. Null when the method has no loop.
+  uint32_t (*osr)(Thread* t, uint32_t insn) = nullptr;
+  /// R fast(Thread*, Frame* caller, Value* base, P0, P1, ...): the typed entry compiled
+  /// callers use; `caller` is t->fp, passed in a register.
+  void* fast = nullptr;
+  size_t codeBytes = 0; ///< machine code size
 };
 
 /// Marks the instruction indices [0, code.size()] that code or a handler table names: branch and

@@ -87,3 +87,18 @@ TEST_CASE("program arguments after FILE go to the program, even ones that look l
   CHECK(r.out == "one\n--gc-stats\n-v\ntwo\n");
   std::remove(path.c_str());
 }
+
+TEST_CASE("flags before FILE are vvm's and the words after FILE are the program's") {
+  std::string path = std::string(P_tmpdir) + "/vvm-flags-test.vp";
+  {
+    std::ofstream out(path);
+    out << ".method main () void\n  callprim args.count\n  callprim println.i32\n  ret\n.end\n";
+  }
+  for (const char* flags : {"--gc-stats", "--jit-stats --jit=on", "--dump-vp --jit eager", "--jit-threshold 5 --jit-stats"}) {
+    INFO(flags);
+    Result r = vvm(std::string("run ") + flags + " " + path + " a b");
+    CHECK(r.status == 0);
+    CHECK(std::regex_search(r.out, std::regex("(^|\n)2\n"))); // stderr may hold a dump or statistics
+  }
+  std::remove(path.c_str());
+}

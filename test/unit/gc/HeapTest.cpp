@@ -140,3 +140,37 @@ TEST_CASE("statistics count collections and time") {
   CHECK(after.heapBytes >= (8u << 20));
   CHECK(after.bytesAllocated >= before.bytesAllocated);
 }
+
+namespace {
+// Holds `count` objects only in a native array on this frame's stack (as compiled code holds
+// references in registers and stack slots), collects, and counts the survivors.
+[[gnu::noinline]] int survivorsHeldOnNativeStack(const Shape* s) {
+  constexpr int kHeld = 64;
+  Object* volatile held[kHeld];
+  void** weak = static_cast<void**>(gc::allocAtomic(kHeld * sizeof(void*)));
+  void** weakRoot = static_cast<void**>(gc::allocRoot(sizeof(void*)));
+  *weakRoot = weak;
+  for (int i = 0; i < kHeld; ++i) {
+    held[i] = test::runtime().newObject(s);
+    weak[i] = held[i];
+    gc::registerWeakLink(&weak[i]);
+  }
+  gc::collect();
+  gc::collect();
+  int n = 0;
+  for (int i = 0; i < kHeld; ++i) {
+    n += weak[i] != nullptr && weak[i] == held[i];
+    if (weak[i]) gc::unregisterWeakLink(&weak[i]);
+  }
+  gc::freeRoot(weakRoot);
+  return n;
+}
+} // namespace
+
+TEST_CASE("native stacks are roots: objects held only by a C++ frame survive") {
+  Shape s;
+  s.name = "OnStack";
+  s.fields = {{"r", Kind::Ref}};
+  s.finish();
+  CHECK(survivorsHeldOnNativeStack(&s) == 64);
+}
