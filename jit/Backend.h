@@ -49,11 +49,11 @@ struct CompileOptions {
 
 struct CompileResult {
   bool ok = false;
-  std::string error;       ///< why not, when !ok
-  core::NativeCode code;   ///< the entries, when ok
-  double lowerMillis = 0;  ///< VP IR -> LLVM IR
-  double optMillis = 0;    ///< O2 pipeline
-  double emitMillis = 0;   ///< machine code, linking
+  std::string error;      ///< why not, when !ok
+  core::NativeCode code;  ///< the entries, when ok
+  double lowerMillis = 0; ///< VP IR -> LLVM IR
+  double optMillis = 0;   ///< O2 pipeline
+  double emitMillis = 0;  ///< machine code, linking
 };
 
 /// A code generator. compile() is called from one thread at a time.

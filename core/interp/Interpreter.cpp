@@ -75,7 +75,7 @@ namespace {
       if (h_ >= threshold && ((h_ - threshold) & (kOsrPollInterval - 1)) == 0) [[unlikely]] {                          \
         t.fp = fp;                                                                                                     \
         const NativeCode* nc_ = detail::tierUp(t, method);                                                             \
-        uint32_t r_ = nc_ && nc_->osr ? nc_->osr(&t, method->insnIndexOfTarget(dest_)) : kOsrNotEntered;              \
+        uint32_t r_ = nc_ && nc_->osr ? nc_->osr(&t, method->insnIndexOfTarget(dest_)) : kOsrNotEntered;               \
         if (r_ == kNativeException) goto unwind;                                                                       \
         if (r_ == kNativeOk) {                                                                                         \
           sp = locals + (method->sig.ret != Kind::Void);                                                               \

@@ -88,9 +88,7 @@ public:
   uint32_t depth() const { return static_cast<uint32_t>(fp - frameBase); }
 
   /// True when the native stack is nearly used up (below nativeLimit).
-  bool nativeStackLow() const {
-    return static_cast<const char*>(__builtin_frame_address(0)) < nativeLimit;
-  }
+  bool nativeStackLow() const { return static_cast<const char*>(__builtin_frame_address(0)) < nativeLimit; }
 
   // ---- exceptions
   /// Makes `exc` the pending exception and records where it was raised (once per object).

@@ -134,17 +134,16 @@ private:
     llvm::orc::SymbolMap symbols;
     for (size_t k = 0; k < host_.helperCount; ++k) {
       const HelperSymbol& h = host_.helpers[k];
-      symbols[jit_->mangleAndIntern(h.name)] =
-          llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(h.address),
-                                   llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+      symbols[jit_->mangleAndIntern(h.name)] = llvm::JITEvaluatedSymbol(
+          llvm::pointerToJITTargetAddress(h.address), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
     }
     llvm::orc::JITDylib& jd = jit_->getMainJITDylib();
     if (auto e = jd.define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
       *error = llvm::toString(std::move(e));
       return false;
     }
-    auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-        jit_->getDataLayout().getGlobalPrefix());
+    auto process =
+        llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(jit_->getDataLayout().getGlobalPrefix());
     if (!process) {
       *error = llvm::toString(process.takeError());
       return false;

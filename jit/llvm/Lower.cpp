@@ -108,7 +108,8 @@ public:
       base_->setName("base");
       buildFastPrologue();
       for (uint32_t i = 0; i < nlocals_; ++i) {
-        LV* init = i < m_.paramCount() ? static_cast<LV*>(&*args++) : llvm::Constant::getNullValue(typeOf(m_.locals[i]));
+        LV* init =
+            i < m_.paramCount() ? static_cast<LV*>(&*args++) : llvm::Constant::getNullValue(typeOf(m_.locals[i]));
         B.CreateStore(init, locals_[i]);
       }
       B.CreateBr(blockFor(0, {}));
@@ -146,7 +147,8 @@ public:
     LV* t = boxed->getArg(0);
     LV* base = boxed->getArg(1);
     std::vector<LV*> args{t, loadField(t, offsetof(core::ThreadState, fp), ptr, "caller"), base};
-    for (uint32_t i = 0; i < m_.paramCount(); ++i) args.push_back(B.CreateLoad(typeOf(m_.sig.params[i]), slot(base, i)));
+    for (uint32_t i = 0; i < m_.paramCount(); ++i)
+      args.push_back(B.CreateLoad(typeOf(m_.sig.params[i]), slot(base, i)));
     LV* r = B.CreateCall(fast, args);
     llvm::BasicBlock* ok = llvm::BasicBlock::Create(C, "ok", boxed);
     llvm::BasicBlock* exc = llvm::BasicBlock::Create(C, "exc", boxed);
@@ -279,8 +281,8 @@ private:
     llvm::BasicBlock* ok = llvm::BasicBlock::Create(C, "", F_);
     B.CreateCondBr(fails, bad, ok, unlikely());
     B.SetInsertPoint(bad);
-    B.CreateCall(helper("vvm_rt_raise"), {thread_, constPtr(&m_), B.getInt32(0),
-                                          B.getInt32(static_cast<uint32_t>(msg)), B.getInt64(0), B.getInt64(0)});
+    B.CreateCall(helper("vvm_rt_raise"), {thread_, constPtr(&m_), B.getInt32(0), B.getInt32(static_cast<uint32_t>(msg)),
+                                          B.getInt64(0), B.getInt64(0)});
     returnZero();
     B.SetInsertPoint(ok);
   }
@@ -369,8 +371,8 @@ private:
       if (v->getType() == ptr) return B.CreatePtrToInt(v, i64);
       return v->getType() == i64 ? v : B.CreateSExt(v, i64);
     };
-    B.CreateCall(helper("vvm_rt_raise"), {thread_, constPtr(&m_), B.getInt32(i),
-                                          B.getInt32(static_cast<uint32_t>(msg)), word(a), word(b)});
+    B.CreateCall(helper("vvm_rt_raise"),
+                 {thread_, constPtr(&m_), B.getInt32(i), B.getInt32(static_cast<uint32_t>(msg)), word(a), word(b)});
     B.CreateBr(dispatchFor(i));
     B.SetInsertPoint(ok);
   }
@@ -1095,18 +1097,18 @@ bool lowerMethod(core::Method& m, llvm::Module& mod, const HostInfo& host, const
   } else if (!lower.build(EntryKind::Fast, out.fast, out.fast, error)) {
     return false;
   }
-  out.boxed = lower.declare(
-      llvm::FunctionType::get(llvm::Type::getInt32Ty(mod.getContext()),
-                              {llvm::PointerType::get(mod.getContext(), 0), llvm::PointerType::get(mod.getContext(), 0)},
-                              false),
-      prefix + ".boxed");
+  out.boxed = lower.declare(llvm::FunctionType::get(llvm::Type::getInt32Ty(mod.getContext()),
+                                                    {llvm::PointerType::get(mod.getContext(), 0),
+                                                     llvm::PointerType::get(mod.getContext(), 0)},
+                                                    false),
+                            prefix + ".boxed");
   lower.buildBoxed(out.boxed, out.fast);
   if (lower.hasBackEdges()) {
-    out.osr = lower.declare(llvm::FunctionType::get(llvm::Type::getInt32Ty(mod.getContext()),
-                                                    {llvm::PointerType::get(mod.getContext(), 0),
-                                                     llvm::Type::getInt32Ty(mod.getContext())},
-                                                    false),
-                            prefix + ".osr");
+    out.osr = lower.declare(
+        llvm::FunctionType::get(llvm::Type::getInt32Ty(mod.getContext()),
+                                {llvm::PointerType::get(mod.getContext(), 0), llvm::Type::getInt32Ty(mod.getContext())},
+                                false),
+        prefix + ".osr");
     if (!lower.build(EntryKind::Osr, out.osr, out.fast, error)) return false;
   }
   return true;

@@ -94,7 +94,8 @@ TEST_CASE("flags before FILE are vvm's and the words after FILE are the program'
     std::ofstream out(path);
     out << ".method main () void\n  callprim args.count\n  callprim println.i32\n  ret\n.end\n";
   }
-  for (const char* flags : {"--gc-stats", "--jit-stats --jit=on", "--dump-vp --jit eager", "--jit-threshold 5 --jit-stats"}) {
+  for (const char* flags :
+       {"--gc-stats", "--jit-stats --jit=on", "--dump-vp --jit eager", "--jit-threshold 5 --jit-stats"}) {
     INFO(flags);
     Result r = vvm(std::string("run ") + flags + " " + path + " a b");
     CHECK(r.status == 0);

@@ -25,8 +25,7 @@ namespace {
 /// A tier that compiles only what a test asks for (the threshold is out of reach).
 struct ManualTier {
   jit::Tier tier;
-  explicit ManualTier(std::string library = VVM_JIT_LIBRARY)
-      : tier(test::runtime(), options(std::move(library))) {
+  explicit ManualTier(std::string library = VVM_JIT_LIBRARY) : tier(test::runtime(), options(std::move(library))) {
     test::runtime().setTierThreshold(1u << 31);
   }
   static jit::Options options(std::string library) {
@@ -99,14 +98,35 @@ std::vector<Value> inputsOf(Kind k) {
   std::vector<Value> v;
   switch (k) {
   case Kind::I32:
-    for (int32_t x : {0, 1, -1, 2, 7, 31, 32, 33, 63, 64, 65, 127, 128, -128, 255, 65535, 65536, 1 << 30,
-                      std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min(), -2, -31, -32})
+    for (int32_t x : {0,
+                      1,
+                      -1,
+                      2,
+                      7,
+                      31,
+                      32,
+                      33,
+                      63,
+                      64,
+                      65,
+                      127,
+                      128,
+                      -128,
+                      255,
+                      65535,
+                      65536,
+                      1 << 30,
+                      std::numeric_limits<int32_t>::max(),
+                      std::numeric_limits<int32_t>::min(),
+                      -2,
+                      -31,
+                      -32})
       v.push_back(i32(x));
     break;
   case Kind::I64:
-    for (int64_t x : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{63}, int64_t{64}, int64_t{1} << 31,
-                      int64_t{1} << 53, (int64_t{1} << 53) + 1, std::numeric_limits<int64_t>::max(),
-                      std::numeric_limits<int64_t>::min(), int64_t{-3}, int64_t{0x7fffffff}, int64_t{-0x80000001LL}})
+    for (int64_t x : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{63}, int64_t{64}, int64_t{1} << 31, int64_t{1} << 53,
+                      (int64_t{1} << 53) + 1, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
+                      int64_t{-3}, int64_t{0x7fffffff}, int64_t{-0x80000001LL}})
       v.push_back(i64(x));
     break;
   case Kind::F32:
@@ -138,8 +158,9 @@ void differential(Op op) {
   Kind out = *kindFromLetter(effect[arrow + 1]);
   std::string name(info(op).name);
   std::ostringstream text;
-  text << ".method f (" << kindName(in1) << " a" << (pops.size() > 1 ? std::string(", ") + std::string(kindName(in2)) + " b" : "")
-       << ") " << kindName(out) << "\n  load." << kindName(in1) << " a\n";
+  text << ".method f (" << kindName(in1) << " a"
+       << (pops.size() > 1 ? std::string(", ") + std::string(kindName(in2)) + " b" : "") << ") " << kindName(out)
+       << "\n  load." << kindName(in1) << " a\n";
   if (pops.size() > 1) text << "  load." << kindName(in2) << " b\n";
   text << "  " << name << "\n  ret." << kindName(out) << "\n.end\n";
   std::string errors;
