@@ -14,7 +14,7 @@
 namespace vvm::jit {
 
 /// Bumped whenever anything in this header or in Helpers.def changes meaning.
-constexpr uint32_t kBackendAbiVersion = 1;
+constexpr uint32_t kBackendAbiVersion = 2;
 
 /// A runtime helper compiled code calls (Helpers.def): its symbol, its address in vvm, and
 /// its signature as letters, result first (v void, i i32, l i64, p pointer).
@@ -24,11 +24,14 @@ struct HelperSymbol {
   const char* signature;
 };
 
-/// A monomorphic inline cache for one callvirt site: the receiver shape seen last and the
-/// typed native entry its target had. Compiled code reads it; vvm_rt_vlookup fills it.
+/// A polymorphic inline cache for one callvirt site: up to kEntries receiver shapes and the
+/// typed native entries of their targets. Compiled code reads it; vvm_rt_vlookup fills it
+/// (free entries first, then round robin).
 struct InlineCache {
-  const core::Shape* shape = nullptr;
-  void* fast = nullptr;
+  static constexpr unsigned kEntries = 4;
+  const core::Shape* shape[kEntries] = {};
+  void* fast[kEntries] = {};
+  unsigned next = 0; ///< the entry the next miss replaces once all are used
 };
 
 /// What the backend needs to know about the running vvm: the helpers and the layout facts

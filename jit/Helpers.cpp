@@ -77,13 +77,18 @@ uint32_t vvm_rt_call(Thread* t, Method* m, Value* base) {
 
 Method* vvm_rt_vlookup(Object* recv, int64_t slot, vvm::jit::InlineCache* ic) {
   Method* target = recv->shape->vtable[static_cast<size_t>(slot)];
-  if (void* fast = target->fastEntry.load(std::memory_order_acquire)) {
-    // Only this thread reads the cache while it changes: compiled code runs on VP threads, and
-    // there is one today. Write the entry first so a reader that sees the shape sees it too.
-    ic->fast = fast;
-    std::atomic_signal_fence(std::memory_order_release);
-    ic->shape = recv->shape;
-  }
+  void* fast = target->fastEntry.load(std::memory_order_acquire);
+  if (!fast) return target;
+  // Only this thread reads the cache while it changes: compiled code runs on VP threads, and
+  // there is one today. Write the entry first so a reader that sees the shape sees it too.
+  unsigned k = 0;
+  while (k < vvm::jit::InlineCache::kEntries && ic->shape[k] && ic->shape[k] != recv->shape) ++k;
+  if (k == vvm::jit::InlineCache::kEntries) k = ic->next++ % vvm::jit::InlineCache::kEntries;
+  ic->shape[k] = nullptr;
+  std::atomic_signal_fence(std::memory_order_release);
+  ic->fast[k] = fast;
+  std::atomic_signal_fence(std::memory_order_release);
+  ic->shape[k] = recv->shape;
   return target;
 }
 

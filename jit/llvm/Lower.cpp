@@ -1005,18 +1005,23 @@ private:
     std::vector<LV*> args = popArguments(n);
     LV* argBase = argumentBase();
     setIp(i);
+    // The inline cache: the entry of the first cached shape equal to the receiver's, or null.
     InlineCache* ic = host_.newInlineCache();
     LV* shape = loadField(recv, 0, ptr, "shape");
-    LV* cached = loadField(constPtr(ic), offsetof(InlineCache, shape), ptr);
+    LV* entry = llvm::Constant::getNullValue(ptr);
+    for (unsigned k = InlineCache::kEntries; k-- > 0;) {
+      LV* cached = loadField(constPtr(ic), offsetof(InlineCache, shape) + k * sizeof(void*), ptr);
+      LV* fast = loadField(constPtr(ic), offsetof(InlineCache, fast) + k * sizeof(void*), ptr);
+      entry = B.CreateSelect(B.CreateICmpEQ(shape, cached), fast, entry);
+    }
     llvm::BasicBlock* hitBB = llvm::BasicBlock::Create(C, "ic_hit", F_);
     llvm::BasicBlock* missBB = llvm::BasicBlock::Create(C, "ic_miss", F_);
-    B.CreateCondBr(B.CreateICmpEQ(shape, cached), hitBB, missBB);
+    B.CreateCondBr(B.CreateIsNotNull(entry), hitBB, missBB);
     Kind ret = declared->sig.ret;
     CallPaths p{};
     B.SetInsertPoint(hitBB);
     std::vector<LV*> fastArgs{thread_, frame_, argBase};
     fastArgs.insert(fastArgs.end(), args.begin(), args.end());
-    LV* entry = loadField(constPtr(ic), offsetof(InlineCache, fast), ptr);
     p.fastResult = B.CreateCall(fastType(declared->sig), entry, fastArgs);
     p.fastRaised = pendingException(thread_);
     p.fastEnd = B.GetInsertBlock();
