@@ -65,6 +65,9 @@ void init(const Config& config) {
   GC_INIT();
   GC_allow_register_threads();
   GC_set_oom_fn(onOutOfMemory);
+  // At the heap limit, collect before reporting out-of-memory: with Boehm's default of no
+  // retries, a heap that grew (rather than collected) up to the limit fails while full of garbage.
+  GC_set_max_retries(2);
   GC_set_warn_proc(onWarning);
   gDefaultPushOtherRoots = GC_get_push_other_roots();
   GC_set_push_other_roots(pushOtherRoots);

@@ -256,6 +256,7 @@ private:
     stackSlots_.clear();
     dispatch_.clear();
     leave_ = nullptr;
+    pushed_ = nullptr;
     error_.clear();
   }
 
@@ -269,10 +270,27 @@ private:
     LV* sp = B.CreateCall(frameAddress, {B.getInt32(0)});
     LV* limit = loadField(thread_, offsetof(core::ThreadState, nativeLimit), ptr);
     entryGuard(B.CreateICmpULT(sp, limit), VpMessage::StackDepth);
-    B.CreateStore(constPtr(&m_), byteOffset(next, offsetof(core::Frame, method)));
-    B.CreateStore(base_, byteOffset(next, offsetof(core::Frame, locals)));
-    B.CreateStore(next, byteOffset(thread_, offsetof(core::ThreadState, fp)));
     frame_ = next;
+    // The frame record is written when something can first observe it (setIp): a path that
+    // returns without calling or raising (a recursion's leaves) never writes it. The limits
+    // above are still checked on entry, so errors come at the same depth as interpreted.
+    pushed_ = allocaBuilder_->CreateAlloca(i1, nullptr, "pushed");
+    B.CreateStore(B.getFalse(), pushed_);
+  }
+
+  /// Writes this frame's record and makes it the thread's innermost frame, once per path.
+  void materializeFrame() {
+    if (kind_ != EntryKind::Fast) return; // OSR runs in the interpreter's frame
+    llvm::BasicBlock* push = llvm::BasicBlock::Create(C, "push_frame", F_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(C, "", F_);
+    B.CreateCondBr(B.CreateLoad(i1, pushed_), done, push);
+    B.SetInsertPoint(push);
+    B.CreateStore(constPtr(&m_), byteOffset(frame_, offsetof(core::Frame, method)));
+    B.CreateStore(base_, byteOffset(frame_, offsetof(core::Frame, locals)));
+    B.CreateStore(frame_, byteOffset(thread_, offsetof(core::ThreadState, fp)));
+    B.CreateStore(B.getTrue(), pushed_);
+    B.CreateBr(done);
+    B.SetInsertPoint(done);
   }
 
   /// A limit check on entry: raised in the caller's frame, before this one is pushed.
@@ -355,6 +373,7 @@ private:
   /// Records where instruction i is, for walkbacks and handler searches: the position the
   /// interpreter would have in this frame (just past the instruction's first word).
   void setIp(uint32_t i) {
+    materializeFrame();
     const core::Code* ip = m_.linked.data() + m_.insnOffset[i] + 1;
     B.CreateStore(constPtr(ip), byteOffset(frame_, offsetof(core::Frame, ip)));
   }
@@ -1069,6 +1088,7 @@ private:
   LV* base_ = nullptr;
   LV* frame_ = nullptr;
   LV* callerFrame_ = nullptr;
+  llvm::AllocaInst* pushed_ = nullptr; ///< whether the fast entry's frame record is written yet
   LV* osrInsn_ = nullptr;
   std::vector<Block> blocks_;
   std::deque<uint32_t> work_;
