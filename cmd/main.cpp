@@ -1,5 +1,6 @@
 // The `vvm` executable: CLI11 sub-commands, spdlog set-up, exit statuses. Wiring only.
 #include "cmd/ExitStatus.h"
+#include "cmd/KeyCommands.h"
 #include "cmd/RunCommand.h"
 
 #include <CLI/CLI.hpp>
@@ -31,8 +32,6 @@ struct Pending {
 };
 constexpr Pending kPending[] = {
     {"verify", "Verify a VMlet (.vml): syntax, rules, toolkits, signature", "the VMlet and security work"},
-    {"sign", "Sign a VMlet with an Ed25519 key", "the VMlet and security work"},
-    {"keygen", "Make an Ed25519 key pair for signing VMlets", "the VMlet and security work"},
     {"console", "The console language: REPL, scripts, -e EXPR", "the console language"},
     {"inspect", "Show a file's detected type and the VMlet that would run it", "application typing"},
     {"vmlets", "List known VMlets", "the VMlet repository"},
@@ -101,6 +100,10 @@ int main(int argc, char** argv) {
   RunOptions run;
   CLI::App* runCmd = addRunCommand(app, run);
   CLI::App* versionCmd = app.add_subcommand("version", "Print vvm's version and build configuration");
+  SignOptions sign;
+  CLI::App* signCmd = addSignCommand(app, sign);
+  KeygenOptions keygen;
+  CLI::App* keygenCmd = addKeygenCommand(app, keygen);
   std::vector<CLI::App*> pending;
   for (const Pending& p : kPending) {
     CLI::App* sub = app.add_subcommand(p.name, std::string(p.summary) + " (not available yet)");
@@ -121,6 +124,8 @@ int main(int argc, char** argv) {
   setUpLogging(verbosity, quiet, logLevel);
 
   if (runCmd->parsed()) { return runCommand(run); }
+  if (signCmd->parsed()) return signCommand(sign);
+  if (keygenCmd->parsed()) return keygenCommand(keygen);
   if (versionCmd->parsed()) {
     std::printf("vvm %s\n", VVM_VERSION);
 #if VVM_COMPUTED_GOTO

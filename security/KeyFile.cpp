@@ -7,6 +7,8 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace vvm::security {
@@ -155,9 +157,13 @@ Result<SecretKey> loadSecretKey(const std::string& path) {
   auto file = readSmallFile(path, kMaxKeyFileBytes);
   if (!file) return file.failure();
   std::string& text = file->data;
-  auto key = (file->mode & 077) ? Result<SecretKey>(fail(SecurityError::SecretKeyExposed, path, 0, file->mode, path))
-                                : parseSecretKeyFile(text, path);
+  auto key = parseSecretKeyFile(text, path);
   sodium_memzero(text.data(), text.size());
+  // An exposed secret key is refused even when it is sound. A file that is no secret key file at
+  // all (a public key given by mistake) is named as such: "chmod 600" would not help with it.
+  bool notSecretKeyFile =
+      !key && (key.failure().code == SecurityError::WrongKeyKind || key.failure().code == SecurityError::WrongHeader);
+  if ((file->mode & 077) && !notSecretKeyFile) return fail(SecurityError::SecretKeyExposed, path, 0, file->mode, path);
   return key;
 }
 
@@ -170,6 +176,40 @@ Status saveSecretKey(const std::string& path, const SecretKey& key, bool overwri
   Status written = writeSmallFile(path, text, 0600, overwrite);
   sodium_memzero(text.data(), text.size());
   return written;
+}
+
+KeyPairFiles keyPairFiles(const std::string& prefix) { return {prefix + ".pub", prefix + ".key"}; }
+
+Status saveKeyPair(const std::string& prefix, const KeyPair& pair, bool overwrite) {
+  KeyPairFiles files = keyPairFiles(prefix);
+  // The secret key file is checked (and named) first: it is the one whose loss would matter.
+  const std::string* paths[] = {&files.secretKey, &files.publicKey};
+  for (const std::string* path : paths) {
+    struct stat st;
+    if (::lstat(path->c_str(), &st) != 0) continue; // absent (or unreachable: the write says why)
+    if (!overwrite) return fail(SecurityError::FileExists, *path, 0);
+    if (S_ISDIR(st.st_mode)) return fail(SecurityError::NotAFile, *path, 0, "a directory");
+  }
+  if (!overwrite) {
+    Status secret = saveSecretKey(files.secretKey, pair.secretKey, false);
+    if (!secret) return secret;
+    Status pub = savePublicKey(files.publicKey, pair.publicKey, false);
+    // The secret key file is new and ours: without its public half it is of no use.
+    if (!pub) ::unlink(files.secretKey.c_str());
+    return pub;
+  }
+  std::string text = formatSecretKeyFile(pair.secretKey);
+  auto secret = stageSmallFile(files.secretKey, text, 0600);
+  sodium_memzero(text.data(), text.size());
+  if (!secret) return secret.failure();
+  auto pub = stageSmallFile(files.publicKey, formatPublicKeyFile(pair.publicKey), 0644);
+  if (!pub) return pub.failure(); // the staged secret key is removed with `secret`
+  // Both are written; what remains is two renames in one directory, over files checked above
+  // not to be directories. Should the second fail all the same, the failure names the public
+  // key file, and the new secret key (which holds its public half) is in place.
+  Status secretIn = secret->commit();
+  if (!secretIn) return secretIn;
+  return pub->commit();
 }
 
 } // namespace vvm::security

@@ -38,7 +38,8 @@ Result<PublicKey> parsePublicKeyFile(std::string_view text, const std::string& f
 Result<SecretKey> parseSecretKeyFile(std::string_view text, const std::string& file);
 
 /// Reads a key file: the parse failures above, the file failures of readSmallFile, and for a
-/// secret key SecretKeyExposed when its mode lets anyone but the owner in.
+/// secret key SecretKeyExposed when its mode lets anyone but the owner in (unless the file is
+/// not a secret key file at all: then WrongKeyKind or WrongHeader says so).
 Result<PublicKey> loadPublicKey(const std::string& path);
 Result<SecretKey> loadSecretKey(const std::string& path);
 
@@ -46,5 +47,19 @@ Result<SecretKey> loadSecretKey(const std::string& path);
 /// when `overwrite` is set; otherwise the result is FileExists.
 Status savePublicKey(const std::string& path, const PublicKey& key, bool overwrite = false);
 Status saveSecretKey(const std::string& path, const SecretKey& key, bool overwrite = false);
+
+/// The two files of a key pair saved under one prefix: PREFIX.pub and PREFIX.key.
+struct KeyPairFiles {
+  std::string publicKey; ///< PREFIX.pub
+  std::string secretKey; ///< PREFIX.key
+};
+KeyPairFiles keyPairFiles(const std::string& prefix);
+
+/// Writes both files of `pair` (keyPairFiles(prefix)): both, or on failure neither. Without
+/// `overwrite`, FileExists names the first that exists (the secret key file first) and nothing is
+/// written. With it, both files are written beside their destinations before either is renamed
+/// over its old file, so a failed write leaves the old pair as it was. NotAFile when a
+/// destination is a directory; otherwise the failures of the writes (FileUnwritable).
+Status saveKeyPair(const std::string& prefix, const KeyPair& pair, bool overwrite = false);
 
 } // namespace vvm::security

@@ -37,6 +37,9 @@ int writeAll(int fd, std::string_view data) {
   return ::fsync(fd) == 0 ? 0 : errno;
 }
 
+// O_EXCL also refuses a dangling symbolic link, so nothing is written through one.
+constexpr int kCreateFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY;
+
 } // namespace
 
 Result<SmallFile> readSmallFile(const std::string& path, size_t maxBytes) {
@@ -69,10 +72,8 @@ Result<SmallFile> readSmallFile(const std::string& path, size_t maxBytes) {
 }
 
 Status writeSmallFile(const std::string& path, std::string_view data, mode_t mode, bool overwrite) {
-  // O_EXCL also refuses a dangling symbolic link, so nothing is written through one.
-  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY;
   if (!overwrite) {
-    int fd = ::open(path.c_str(), kFlags, mode);
+    int fd = ::open(path.c_str(), kCreateFlags, mode);
     if (fd < 0) {
       if (errno == EEXIST) return fail(SecurityError::FileExists, path, 0);
       return fail(SecurityError::FileUnwritable, path, 0, std::strerror(errno));
@@ -85,6 +86,26 @@ Status writeSmallFile(const std::string& path, std::string_view data, mode_t mod
     }
     return {};
   }
+  auto staged = stageSmallFile(path, data, mode);
+  if (!staged) return staged.failure();
+  return staged->commit();
+}
+
+StagedFile::~StagedFile() {
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+Status StagedFile::commit() {
+  VVM_ASSERT(!temp_.empty());
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+    int err = errno;
+    return fail(SecurityError::FileUnwritable, path_, 0, std::strerror(err));
+  }
+  temp_.clear();
+  return {};
+}
+
+Result<StagedFile> stageSmallFile(const std::string& path, std::string_view data, mode_t mode) {
   // A random name beside the target: the rename stays within one file system, and O_EXCL
   // guarantees the temporary is ours.
   if (!sodiumReady()) return fail(SecurityError::SodiumUnavailable, path, 0);
@@ -93,16 +114,15 @@ Status writeSmallFile(const std::string& path, std::string_view data, mode_t mod
   char hex[2 * sizeof salt + 1];
   sodium_bin2hex(hex, sizeof hex, salt, sizeof salt);
   std::string temp = path + ".tmp-" + hex;
-  int fd = ::open(temp.c_str(), kFlags, mode);
+  int fd = ::open(temp.c_str(), kCreateFlags, mode);
   if (fd < 0) return fail(SecurityError::FileUnwritable, path, 0, std::strerror(errno));
   int err = writeAll(fd, data);
   if (::close(fd) != 0 && !err) err = errno;
-  if (!err && ::rename(temp.c_str(), path.c_str()) != 0) err = errno;
   if (err) {
     ::unlink(temp.c_str());
     return fail(SecurityError::FileUnwritable, path, 0, std::strerror(err));
   }
-  return {};
+  return StagedFile(path, std::move(temp));
 }
 
 } // namespace vvm::security

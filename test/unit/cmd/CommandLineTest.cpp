@@ -1,39 +1,20 @@
 // The vvm command as a user meets it: help, exit statuses, sub-commands not available yet,
 // bad arguments. Runs the built binary.
+#include "RunVvm.h"
+
 #include <catch2/catch.hpp>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
-namespace {
-
-struct Result {
-  int status;
-  std::string out;
-};
-
-// Runs vvm with `args` (shell words), capturing stdout and stderr together.
-Result vvm(const std::string& args) {
-  std::string cmd = std::string(VVM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), out};
-}
-
-} // namespace
+using Result = vvm::test::VvmRun;
+using vvm::test::runVvm;
 
 TEST_CASE("--help lists every sub-command and the exit statuses") {
-  Result r = vvm("--help");
+  Result r = runVvm("--help");
   CHECK(r.status == 0);
   for (const char* sub : {"run", "verify", "sign", "keygen", "console", "inspect", "vmlets", "version"})
     CHECK(r.out.find(std::string("  ") + sub) != std::string::npos);
@@ -51,8 +32,8 @@ TEST_CASE("the README's exit-status table matches ExitStatus.def") {
 }
 
 TEST_CASE("sub-commands that are not available yet say so and exit 2") {
-  for (const char* sub : {"verify x.vml", "sign x.vml", "keygen", "console", "inspect x", "vmlets"}) {
-    Result r = vvm(sub);
+  for (const char* sub : {"verify x.vml", "console", "inspect x", "vmlets"}) {
+    Result r = runVvm(sub);
     INFO(sub);
     CHECK(r.status == 2);
     CHECK(r.out.find("not available yet") != std::string::npos);
@@ -60,19 +41,19 @@ TEST_CASE("sub-commands that are not available yet say so and exit 2") {
 }
 
 TEST_CASE("usage errors exit 2, missing files exit 4") {
-  CHECK(vvm("--no-such-flag").status == 2);
-  CHECK(vvm("run --max-heap=banana x.vp").status == 2);
-  CHECK(vvm("run").status == 2);
-  Result r = vvm("run /nonexistent/prog.vp");
+  CHECK(runVvm("--no-such-flag").status == 2);
+  CHECK(runVvm("run --max-heap=banana x.vp").status == 2);
+  CHECK(runVvm("run").status == 2);
+  Result r = runVvm("run /nonexistent/prog.vp");
   CHECK(r.status == 4);
   CHECK(r.out.find("/nonexistent/prog.vp") != std::string::npos);
 }
 
 TEST_CASE("version prints the version") {
-  Result r = vvm("--version");
+  Result r = runVvm("--version");
   CHECK(r.status == 0);
   CHECK(r.out.find("vvm ") == 0);
-  CHECK(vvm("version").status == 0);
+  CHECK(runVvm("version").status == 0);
 }
 
 TEST_CASE("program arguments after FILE go to the program, even ones that look like options") {
@@ -82,7 +63,7 @@ TEST_CASE("program arguments after FILE go to the program, even ones that look l
     out << ".method main () void\n  .local i32 i\nloop:\n  load.i32 i\n  callprim args.count\n  if.ge.i32 done\n"
            "  load.i32 i\n  callprim args.get\n  callprim println.str\n  inc.i32 i 1\n  jmp loop\ndone:\n  ret\n.end\n";
   }
-  Result r = vvm("run " + path + " one --gc-stats -v two");
+  Result r = runVvm("run " + path + " one --gc-stats -v two");
   CHECK(r.status == 0);
   CHECK(r.out == "one\n--gc-stats\n-v\ntwo\n");
   std::remove(path.c_str());
@@ -97,7 +78,7 @@ TEST_CASE("flags before FILE are vvm's and the words after FILE are the program'
   for (const char* flags :
        {"--gc-stats", "--jit-stats --jit=on", "--dump-vp --jit eager", "--jit-threshold 5 --jit-stats"}) {
     INFO(flags);
-    Result r = vvm(std::string("run ") + flags + " " + path + " a b");
+    Result r = runVvm(std::string("run ") + flags + " " + path + " a b");
     CHECK(r.status == 0);
     CHECK(std::regex_search(r.out, std::regex("(^|\n)2\n"))); // stderr may hold a dump or statistics
   }

@@ -121,6 +121,59 @@ TEST_CASE("saving refuses to overwrite unless asked") {
   CHECK_FALSE(std::filesystem::exists(dir.file("elsewhere")));
 }
 
+TEST_CASE("a key pair is saved as PREFIX.pub and PREFIX.key, both or neither") {
+  test::TempDir dir;
+  REQUIRE(dir.ok());
+  KeyPair first = newPair(), second = newPair();
+  std::string prefix = dir.file("signer");
+  KeyPairFiles files = keyPairFiles(prefix);
+  CHECK(files.publicKey == prefix + ".pub");
+  CHECK(files.secretKey == prefix + ".key");
+
+  REQUIRE(saveKeyPair(prefix, first).ok());
+  CHECK(modeOf(files.secretKey) == 0600);
+  CHECK(*loadPublicKey(files.publicKey) == first.publicKey);
+  CHECK(loadSecretKey(files.secretKey)->bytes == first.secretKey.bytes);
+
+  // An existing pair is kept, and so is a lone file of either name: nothing is written.
+  Status again = saveKeyPair(prefix, second);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.failure().code == SecurityError::FileExists);
+  CHECK(again.failure().where.file == files.secretKey);
+  CHECK(loadSecretKey(files.secretKey)->bytes == first.secretKey.bytes);
+  std::string lone = dir.write("lone.pub", "mine\n");
+  Status besideLone = saveKeyPair(dir.file("lone"), second);
+  REQUIRE_FALSE(besideLone.ok());
+  CHECK(besideLone.failure().code == SecurityError::FileExists);
+  CHECK(besideLone.failure().where.file == lone);
+  CHECK_FALSE(std::filesystem::exists(dir.file("lone.key")));
+
+  // Asked to, both are replaced, with no temporary file left behind.
+  REQUIRE(::chmod(files.secretKey.c_str(), 0644) == 0);
+  REQUIRE(saveKeyPair(prefix, second, true).ok());
+  CHECK(*loadPublicKey(files.publicKey) == second.publicKey);
+  CHECK(loadSecretKey(files.secretKey)->bytes == second.secretKey.bytes);
+  CHECK(modeOf(files.secretKey) == 0600);
+  size_t count = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path())) ++count;
+  CHECK(count == 3); // signer.pub, signer.key, lone.pub
+
+  // A directory in the way is refused before anything is written, even when asked to replace.
+  REQUIRE(std::filesystem::create_directory(dir.file("blocked.pub")));
+  Status blocked = saveKeyPair(dir.file("blocked"), first, true);
+  REQUIRE_FALSE(blocked.ok());
+  CHECK(blocked.failure().code == SecurityError::NotAFile);
+  CHECK(blocked.failure().where.file == dir.file("blocked.pub"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("blocked.key")));
+
+  // A directory that does not exist: the write fails, naming the file, and leaves nothing.
+  Status nowhere = saveKeyPair(dir.file("no-such-dir/signer"), first);
+  REQUIRE_FALSE(nowhere.ok());
+  CHECK(nowhere.failure().code == SecurityError::FileUnwritable);
+  CHECK(nowhere.failure().format() ==
+        dir.file("no-such-dir/signer.key") + ": error: cannot write: No such file or directory\n");
+}
+
 TEST_CASE("key files accept comments, blank lines, CRLF and either field order") {
   KeyPair pair = newPair();
   std::string b64 = toBase64(pair.publicKey.bytes.data(), pair.publicKey.bytes.size());
@@ -230,6 +283,14 @@ TEST_CASE("loading reports missing, unreadable, oversized and exposed key files"
   CHECK(exposed.failure().code == SecurityError::SecretKeyExposed);
   CHECK(exposed.failure().message() ==
         "secret key file is accessible to other users (mode 0640); run: chmod 600 " + sec);
+  // A public key file given where a secret key is needed is named as such, not as exposed.
+  std::string pub = dir.file("given-by-mistake.pub");
+  REQUIRE(savePublicKey(pub, pair.publicKey).ok());
+  auto wrongKind = loadSecretKey(pub);
+  REQUIRE_FALSE(wrongKind.ok());
+  CHECK(wrongKind.failure().code == SecurityError::WrongKeyKind);
+  CHECK(wrongKind.failure().format() ==
+        pub + ":1: error: this is a public key file, but a secret key is needed here\n");
 
   if (::geteuid() != 0) { // root reads anything
     std::string locked = dir.write("locked.pub", formatPublicKeyFile(pair.publicKey));
