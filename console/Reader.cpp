@@ -558,8 +558,17 @@ void writeTo(const Datum& d, std::string& out) {
   case Datum::Kind::Symbol: {
     bool plain =
         !d.text.empty() && d.text != "." && d.text[0] != '#' && d.text[0] != '|' && !Reader::looksNumeric(d.text);
-    for (char c : d.text) plain = plain && !isDelimiter(c) && c != '|';
-    out += plain ? d.text : "|" + d.text + "|";
+    for (char c : d.text) plain = plain && !isDelimiter(c) && c != '|' && c != '\\';
+    if (plain) {
+      out += d.text;
+      return;
+    }
+    out += '|';
+    for (char c : d.text) {
+      if (c == '|' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '|';
     return;
   }
   case Datum::Kind::Bytes:

@@ -45,6 +45,13 @@ TEST_CASE("atoms: integers in every base, reals, booleans, characters, strings, 
   CHECK(roundTrip("foo list->vector + - ... a.b |two words| |42|") == "foo list->vector + - ... a.b |two words| |42|");
 }
 
+TEST_CASE("symbols with bars and backslashes print in a form that reads back (found by fuzzing)") {
+  CHECK(roundTrip("v|sy") == "|v\\|sy|");
+  CHECK(roundTrip(roundTrip("v|sy")) == "|v\\|sy|");
+  CHECK(roundTrip("|a\\b|") == "ab");         // \ escapes the next character
+  CHECK(roundTrip("|a\\\\b|") == "|a\\\\b|"); // a backslash in the name
+}
+
 TEST_CASE("lists, improper lists, vectors, byte vectors and the quote abbreviations") {
   CHECK(roundTrip("(a (b c) [d e] ())") == "(a (b c) (d e) ())");
   CHECK(roundTrip("(a . b) (a b . c)") == "(a . b) (a b . c)");
