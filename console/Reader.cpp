@@ -462,6 +462,8 @@ private:
     return negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
   }
 
+public:
+  /// A real number's token as the syntax allows it; nullopt when the token is not one.
   static std::optional<double> real(std::string_view token) {
     if (token == "+inf.0") return std::numeric_limits<double>::infinity();
     if (token == "-inf.0") return -std::numeric_limits<double>::infinity();
@@ -496,7 +498,6 @@ private:
     return v;
   }
 
-public:
   /// A token that starts like a number (digit, or sign/dot then digit) but did not parse.
   static bool looksNumeric(std::string_view t) {
     size_t i = 0;
@@ -556,8 +557,9 @@ void writeTo(const Datum& d, std::string& out) {
     out += '"';
     return;
   case Datum::Kind::Symbol: {
-    bool plain =
-        !d.text.empty() && d.text != "." && d.text[0] != '#' && d.text[0] != '|' && !Reader::looksNumeric(d.text);
+    // A name that would read back as something else is written between bars.
+    bool plain = !d.text.empty() && d.text != "." && d.text[0] != '#' && d.text[0] != '|' &&
+                 !Reader::looksNumeric(d.text) && !Reader::real(d.text);
     for (char c : d.text) plain = plain && !isDelimiter(c) && c != '|' && c != '\\';
     if (plain) {
       out += d.text;
