@@ -558,8 +558,9 @@ void writeTo(const Datum& d, std::string& out) {
     return;
   case Datum::Kind::Symbol: {
     // A name that would read back as something else is written between bars.
-    bool plain = !d.text.empty() && d.text != "." && d.text[0] != '#' && d.text[0] != '|' &&
-                 !Reader::looksNumeric(d.text) && !Reader::real(d.text);
+    bool plain = !d.text.empty() && d.text != "." &&
+                 std::string_view("#|,`").find(d.text[0]) == std::string_view::npos && !Reader::looksNumeric(d.text) &&
+                 !Reader::real(d.text);
     for (char c : d.text) plain = plain && !isDelimiter(c) && c != '|' && c != '\\';
     if (plain) {
       out += d.text;

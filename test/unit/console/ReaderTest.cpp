@@ -49,6 +49,7 @@ TEST_CASE("symbols with bars and backslashes print in a form that reads back (fo
   CHECK(roundTrip("v|sy") == "|v\\|sy|");
   CHECK(roundTrip(roundTrip("v|sy")) == "|v\\|sy|");
   CHECK(roundTrip("|-nan.0| |+inf.0| |12| ||") == "|-nan.0| |+inf.0| |12| ||");
+  CHECK(roundTrip("|,x| |`x| |,@| a,b") == "|,x| |`x| |,@| a,b");
   CHECK(roundTrip("|a\\b|") == "ab");         // \ escapes the next character
   CHECK(roundTrip("|a\\\\b|") == "|a\\\\b|"); // a backslash in the name
 }
