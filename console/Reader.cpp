@@ -539,10 +539,14 @@ void writeTo(const Datum& d, std::string& out) {
       }
     }
     out += "#\\";
-    if (d.integer < 0x20)
-      out += "x" + std::to_string(d.integer);
-    else
+    if (d.integer < 0x20) {
+      static const char kHex[] = "0123456789abcdef";
+      out += 'x';
+      out += kHex[d.integer >> 4];
+      out += kHex[d.integer & 15];
+    } else {
       utf8Append(out, static_cast<uint32_t>(d.integer));
+    }
     return;
   }
   case Datum::Kind::String:

@@ -39,6 +39,7 @@ TEST_CASE("atoms: integers in every base, reals, booleans, characters, strings, 
         "42 -7 3 42 5 15 10 -9223372036854775808 9223372036854775807");
   CHECK(roundTrip("3.5 -0.0 1e10 .5 +inf.0 -inf.0 +nan.0 1e400") == "3.5 -0.0 1e+10 0.5 +inf.0 -inf.0 +nan.0 +inf.0");
   CHECK(roundTrip("#t #f #true #false") == "#t #f #t #f");
+  CHECK(roundTrip("#\\x15 #\\x1f #\\x7F") == "#\\x15 #\\x1f #\\delete");
   CHECK(roundTrip("#\\a #\\space #\\newline #\\x41 #\\λ #\\(") == "#\\a #\\space #\\newline #\\A #\\λ #\\(");
   CHECK(roundTrip(R"("a\nb" "tab\there" "\x3bb;" "q\"q" "line \
          continued")") == R"("a\nb" "tab	here" "λ" "q\"q" "line continued")");
