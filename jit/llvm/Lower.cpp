@@ -1102,6 +1102,9 @@ private:
 
 } // namespace
 
+/// Instructions up to which a recursive method is unrolled two levels deep.
+constexpr size_t kSmallMethod = 48;
+
 bool lowerMethod(core::Method& m, llvm::Module& mod, const HostInfo& host, const std::string& prefix,
                  LoweredMethod& out, std::string* error) {
   if (m.linked.empty() || !m.verified) {
@@ -1111,14 +1114,21 @@ bool lowerMethod(core::Method& m, llvm::Module& mod, const HostInfo& host, const
   Lowerer lower(m, mod, host);
   out.fast = lower.declare(lower.fastType(m.sig), prefix + ".fast");
   if (lower.callsItself()) {
-    // Recursion: a private twin of the method whose self-calls come back to `fast`, and
-    // `fast`'s self-calls go to the twin. The pair is one SCC that LLVM's inliner may unroll
-    // once, which is as far as it goes with a function calling itself directly.
-    llvm::Function* twin = lower.declare(lower.fastType(m.sig), prefix + ".fast.twin");
-    twin->setLinkage(llvm::GlobalValue::InternalLinkage);
-    twin->addFnAttr(llvm::Attribute::AlwaysInline);
-    if (!lower.build(EntryKind::Fast, out.fast, twin, error)) return false;
-    if (!lower.build(EntryKind::Fast, twin, out.fast, error)) return false;
+    // Recursion: private twins of the method, always inlined, in a cycle fast -> twin1 ->
+    // twin2 -> fast through their self-calls. LLVM never inlines a function into itself, but
+    // inlines the twins, so self-recursion is unrolled: each native call does the work of
+    // several VP frames (each still pushes its own Frame record). Two levels for small methods
+    // (measured: fib 10% faster than one level), one for the rest to bound code size.
+    unsigned levels = m.code.size() <= kSmallMethod ? 2 : 1;
+    std::vector<llvm::Function*> cycle{out.fast};
+    for (unsigned k = 1; k <= levels; ++k) {
+      llvm::Function* twin = lower.declare(lower.fastType(m.sig), prefix + ".fast.twin" + std::to_string(k));
+      twin->setLinkage(llvm::GlobalValue::InternalLinkage);
+      twin->addFnAttr(llvm::Attribute::AlwaysInline);
+      cycle.push_back(twin);
+    }
+    for (size_t k = 0; k < cycle.size(); ++k)
+      if (!lower.build(EntryKind::Fast, cycle[k], cycle[(k + 1) % cycle.size()], error)) return false;
   } else if (!lower.build(EntryKind::Fast, out.fast, out.fast, error)) {
     return false;
   }
