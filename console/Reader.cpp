@@ -92,7 +92,8 @@ private:
   }
 
   /// Skips whitespace and comments (the "atmosphere" of R7RS), including #| |# and #;.
-  void skipAtmosphere() {
+  /// `depth` is the nesting of the data that follow (a #; comment reads one at that depth).
+  void skipAtmosphere(size_t depth = 0) {
     while (!atEnd() && !failed_) {
       char c = peek();
       if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
@@ -116,11 +117,15 @@ private:
           }
         }
       } else if (c == '#' && peek(1) == ';') {
+        SourcePos at = here();
         next(), next();
-        skipAtmosphere();
+        if (depth >= limits_.maxDepth)
+          return error(at, "nested too deeply (the limit is " + std::to_string(limits_.maxDepth) + " levels)");
+        skipAtmosphere(depth + 1);
+        if (failed_) return;
         if (atEnd()) return unexpectedEnd(here(), "#; (a datum to comment out)");
         Datum ignored;
-        datum(ignored, 0);
+        datum(ignored, depth + 1);
       } else {
         return;
       }
@@ -169,7 +174,7 @@ private:
     head.pos = d.pos;
     head.text = name;
     d.items.push_back(std::move(head));
-    skipAtmosphere();
+    skipAtmosphere(depth + 1);
     if (failed_) return false;
     if (atEnd()) {
       unexpectedEnd(d.pos, std::string("'") + name + "' form (nothing follows it)");
@@ -185,7 +190,7 @@ private:
   bool elements(Datum& d, char close, bool allowDot, size_t depth, std::string_view what) {
     SourcePos open = d.pos;
     for (;;) {
-      skipAtmosphere();
+      skipAtmosphere(depth + 1);
       if (failed_) return false;
       if (atEnd()) {
         unexpectedEnd(open, what);
@@ -208,7 +213,7 @@ private:
           error(dot, "'.' needs a datum before it (as in (a . b))");
           return false;
         }
-        skipAtmosphere();
+        skipAtmosphere(depth + 1);
         if (failed_) return false;
         if (atEnd()) {
           unexpectedEnd(open, what);
@@ -218,7 +223,7 @@ private:
         if (!datum(tail, depth + 1)) return false;
         d.items.push_back(std::move(tail));
         d.dotted = true;
-        skipAtmosphere();
+        skipAtmosphere(depth + 1);
         if (failed_) return false;
         if (atEnd()) {
           unexpectedEnd(open, what);

@@ -103,6 +103,12 @@ TEST_CASE("hostile nesting and size are bounded, not a stack overflow") {
   readAll(deep, "deep.vc", d);
   REQUIRE(d.count() == 1);
   CHECK(d.all()[0].message == "nested too deeply (the limit is 1000 levels)");
+  std::string comments;
+  for (int i = 0; i < 100000; ++i) comments += "#;";
+  Diagnostics d1;
+  readAll(comments + "x", "comments.vc", d1); // each #; comments out what follows: nesting
+  REQUIRE(d1.count() == 1);
+  CHECK(d1.all()[0].message == "nested too deeply (the limit is 1000 levels)");
   Diagnostics d2;
   ReadLimits small;
   small.maxDatums = 10;
