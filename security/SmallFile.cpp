@@ -3,6 +3,7 @@
 #include "security/SmallFile.h"
 
 #include "security/Keys.h"
+#include "vos/Host.h"
 
 #include <sodium.h>
 
@@ -25,15 +26,8 @@ struct Fd {
 };
 
 /// Writes all of `data`, then flushes it to the disk. Returns 0 or an errno value.
-int writeAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+int writeAllSynced(int fd, std::string_view data) {
+  if (int err = vos::writeAll(fd, data)) return err;
   return ::fsync(fd) == 0 ? 0 : errno;
 }
 
@@ -78,7 +72,7 @@ Status writeSmallFile(const std::string& path, std::string_view data, mode_t mod
       if (errno == EEXIST) return fail(SecurityError::FileExists, path, 0);
       return fail(SecurityError::FileUnwritable, path, 0, std::strerror(errno));
     }
-    int err = writeAll(fd, data);
+    int err = writeAllSynced(fd, data);
     if (::close(fd) != 0 && !err) err = errno;
     if (err) {
       ::unlink(path.c_str());
@@ -116,7 +110,7 @@ Result<StagedFile> stageSmallFile(const std::string& path, std::string_view data
   std::string temp = path + ".tmp-" + hex;
   int fd = ::open(temp.c_str(), kCreateFlags, mode);
   if (fd < 0) return fail(SecurityError::FileUnwritable, path, 0, std::strerror(errno));
-  int err = writeAll(fd, data);
+  int err = writeAllSynced(fd, data);
   if (::close(fd) != 0 && !err) err = errno;
   if (err) {
     ::unlink(temp.c_str());

@@ -1,6 +1,8 @@
 // The fetch cache's entry files: plain POSIX calls, so each failure keeps its own reason.
 #include "vos/FetchCache.h"
 
+#include "vos/Host.h"
+
 #include <fmt/format.h>
 
 #include <atomic>
@@ -57,19 +59,6 @@ int makeDirectories(const std::string& dir) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) return errno;
   return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-}
-
-/// Writes all of `data`. Returns 0 or an errno value.
-int writeAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
 }
 
 enum class ReadOutcome { Read, Missing, Bad };

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace vvm::vos {
 using core::Thread;
@@ -241,6 +242,18 @@ void registerBasePrimitives(core::Runtime& rt) {
   }
 #define VVM_PRIM(Name, Params, Result, Fn, Doc) rt.primitives().add(Name, parseSig(Params, Result), Fn, Doc);
 #include "vos/BasePrimitives.def"
+}
+
+int writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
 }
 
 } // namespace vvm::vos

@@ -30,6 +30,10 @@ int64_t monotonicNanos();
 /// to a reason a person can act on; `notFound` tells a missing file from other failures.
 std::optional<std::string> readFile(const std::string& path, size_t maxBytes, std::string& error, bool& notFound);
 
+/// Writes all of `data` to a file descriptor, retrying short writes and EINTR. Returns 0 or
+/// the errno of the failure.
+int writeAll(int fd, std::string_view data);
+
 /// Registers the base primitives (BasePrimitives.def) in `rt`.
 void registerBasePrimitives(core::Runtime& rt);
 

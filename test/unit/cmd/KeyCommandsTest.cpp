@@ -1,7 +1,7 @@
 // `vvm keygen` and `vvm sign` as a user meets them: the files they write, what they print, their
 // messages and exit statuses. Runs the built binary; checks its work with the security library.
 #include "RunVvm.h"
-#include "test/unit/security/TempDir.h"
+#include "test/support/TempDir.h"
 
 #include "security/KeyFile.h"
 #include "security/Signature.h"

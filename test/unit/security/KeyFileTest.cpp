@@ -1,6 +1,6 @@
 // Ed25519 keys and key files: generation, saving and loading, file modes, and the located
 // errors of malformed key files.
-#include "TempDir.h"
+#include "test/support/TempDir.h"
 
 #include "security/Base64.h"
 #include "security/KeyFile.h"

@@ -1,6 +1,6 @@
 // Signing files on disk: embedded and detached signatures, what happens to a signature already
 // there, symbolic links, permission bits, and the files that are refused.
-#include "TempDir.h"
+#include "test/support/TempDir.h"
 
 #include "security/SignFile.h"
 #include "security/SmallFile.h"

@@ -1,6 +1,6 @@
 // Detached signatures: signing and checking, the signature line, embedded signatures (which
 // bytes are signed) and signature files.
-#include "TempDir.h"
+#include "test/support/TempDir.h"
 
 #include "security/Base64.h"
 #include "security/Signature.h"

@@ -1,6 +1,6 @@
 // Staged writes: a file written beside its destination is put in place by commit() alone, and
 // removed when it is dropped uncommitted.
-#include "TempDir.h"
+#include "test/support/TempDir.h"
 
 #include "security/SmallFile.h"
 

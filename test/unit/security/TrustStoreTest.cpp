@@ -1,6 +1,7 @@
 // The trust store: where it lives, loading keys from a directory and from files, look-up by key
 // id, and the verdict of every kind of signed, unsigned and damaged file.
-#include "TempDir.h"
+#include "test/support/ScopedEnv.h"
+#include "test/support/TempDir.h"
 
 #include "security/KeyFile.h"
 #include "security/TrustStore.h"
@@ -22,19 +23,7 @@ KeyPair newPair() {
   return *pair;
 }
 
-/// Sets an environment variable for one scope (nullptr: unset), then restores it.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    value ? ::setenv(name, value, 1) : ::unsetenv(name);
-  }
-  ~ScopedEnv() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using test::ScopedEnv;
 
 } // namespace
 

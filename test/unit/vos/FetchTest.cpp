@@ -2,8 +2,9 @@
 // bodies, statuses, timeouts, size caps, offline mode, refused schemes and redirects; and the
 // fetch cache: round trips, atomic replacement, corrupt and colliding entries, and that fetch()
 // itself never writes a cache.
-#include "../security/TempDir.h"
 #include "test/support/LocalHttpServer.h"
+#include "test/support/ScopedEnv.h"
+#include "test/support/TempDir.h"
 
 #include "vos/Fetch.h"
 #include "vos/FetchCache.h"
@@ -28,19 +29,7 @@ using Server = test::LocalHttpServer;
 
 namespace {
 
-/// Sets an environment variable for one scope (nullptr: unset), then restores it.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    value ? ::setenv(name, value, 1) : ::unsetenv(name);
-  }
-  ~ScopedEnv() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using test::ScopedEnv;
 
 /// Options for tests: short timeouts, and no proxy whatever the environment says (libcurl
 /// would otherwise send requests for 127.0.0.1 to a proxy named in http_proxy).
