@@ -3,6 +3,7 @@
 #include "cmd/RunCommand.h"
 
 #include "cmd/ExitStatus.h"
+#include "cmd/Launchers.h"
 #include "core/interp/Interpreter.h"
 #include "core/interp/Runtime.h"
 #include "core/interp/Thread.h"
@@ -28,10 +29,6 @@ namespace {
 // A .vp file is source text a person or a translator wrote; 16 MiB bounds what assembling it may
 // cost (the assembler holds every line and token: about 60 bytes a token).
 constexpr size_t kMaxProgramBytes = 16u << 20;
-
-bool endsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 /// Prints an uncaught exception as a VP walkback.
 void printUncaught(core::Thread& t, const std::string& file) {
@@ -100,6 +97,7 @@ CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   CLI::App* run = app.add_subcommand("run", "Run a program: vvm run [OPTIONS] FILE [ARGS...]");
   run->footer("Everything after FILE is passed to the program.");
   run->add_option("file", o.file, "Program to run (VP assembly: .vp)");
+  run->add_option("--type", o.type, "The program's type, instead of detecting it (see vvm inspect)");
   run->add_option("--max-heap", o.maxHeap, "Heap limit (e.g. 64m, 2g); exhausting it raises OutOfMemoryError")
       ->transform(CLI::AsSizeValue(false));
   run->add_option("--max-stack-depth", o.maxStackDepth, "VP call depth limit; beyond it StackOverflowError")
@@ -136,18 +134,26 @@ int runCommand(const RunOptions& o) {
   }
 
   std::string error;
+  Untyped why = Untyped::Unknown;
+  auto detection = detectFile(o.file, o.type, error, why);
+  if (!detection) {
+    if (why == Untyped::Unknown)
+      std::fprintf(stderr, "vvm: %s: no VMlet can run this file: %s (language VMlets are not available yet)\n",
+                   o.file.c_str(), error.c_str());
+    else
+      std::fprintf(stderr, "vvm: %s: %s\n", o.file.c_str(), error.c_str());
+    return exitStatusFor(why);
+  }
+  if (!launcherFor(detection->type)) {
+    std::fprintf(stderr, "vvm: %s: no VMlet can run %s (decided by %s)\n", o.file.c_str(), detection->type.c_str(),
+                 std::string(vos::typedByName(detection->by)).c_str());
+    return static_cast<int>(Exit::NotFound);
+  }
   bool notFound = false;
   auto text = vos::readFile(o.file, kMaxProgramBytes, error, notFound);
   if (!text) {
     std::fprintf(stderr, "vvm: %s: %s\n", o.file.c_str(), error.c_str());
     return static_cast<int>(notFound ? Exit::NotFound : Exit::LoadFailed);
-  }
-  if (!endsWith(o.file, ".vp")) {
-    std::fprintf(stderr,
-                 "vvm: %s: no VMlet can run this file: this build runs VP assembly (.vp) only; "
-                 "language VMlets (Java, Smalltalk, ...) are not available yet\n",
-                 o.file.c_str());
-    return static_cast<int>(Exit::NotFound);
   }
 
   core::Module module(rt, o.file);

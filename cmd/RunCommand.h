@@ -13,6 +13,7 @@ namespace vvm::cmd {
 
 struct RunOptions {
   std::string file;
+  std::string type; ///< --type: overrides detection
   std::vector<std::string> args;
   size_t maxHeap = 0;
   uint32_t maxStackDepth = core::RuntimeConfig{}.maxFrames;

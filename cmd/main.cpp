@@ -1,5 +1,6 @@
 // The `vvm` executable: CLI11 sub-commands, spdlog set-up, exit statuses. Wiring only.
 #include "cmd/ExitStatus.h"
+#include "cmd/InspectCommand.h"
 #include "cmd/KeyCommands.h"
 #include "cmd/RunCommand.h"
 
@@ -33,7 +34,6 @@ struct Pending {
 constexpr Pending kPending[] = {
     {"verify", "Verify a VMlet (.vml): syntax, rules, toolkits, signature", "the VMlet and security work"},
     {"console", "The console language: REPL, scripts, -e EXPR", "the console language"},
-    {"inspect", "Show a file's detected type and the VMlet that would run it", "application typing"},
     {"vmlets", "List known VMlets", "the VMlet repository"},
 };
 
@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
   CLI::App* signCmd = addSignCommand(app, sign);
   KeygenOptions keygen;
   CLI::App* keygenCmd = addKeygenCommand(app, keygen);
+  InspectOptions inspect;
+  CLI::App* inspectCmd = addInspectCommand(app, inspect);
   std::vector<CLI::App*> pending;
   for (const Pending& p : kPending) {
     CLI::App* sub = app.add_subcommand(p.name, std::string(p.summary) + " (not available yet)");
@@ -126,6 +128,7 @@ int main(int argc, char** argv) {
   if (runCmd->parsed()) { return runCommand(run); }
   if (signCmd->parsed()) return signCommand(sign);
   if (keygenCmd->parsed()) return keygenCommand(keygen);
+  if (inspectCmd->parsed()) return inspectCommand(inspect);
   if (versionCmd->parsed()) {
     std::printf("vvm %s\n", VVM_VERSION);
 #if VVM_COMPUTED_GOTO
@@ -133,7 +136,7 @@ int main(int argc, char** argv) {
 #else
     std::printf("interpreter: switch dispatch\n");
 #endif
-    std::printf("jit: not available yet\n");
+    std::printf("jit: LLVM 16 ORC (libvvm-jit.so, loaded when a method gets hot; --jit=off|on|eager)\n");
     return 0;
   }
   for (size_t i = 0; i < pending.size(); ++i) {

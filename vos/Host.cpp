@@ -196,7 +196,8 @@ int64_t monotonicNanos() {
       .count();
 }
 
-std::optional<std::string> readFile(const std::string& path, size_t maxBytes, std::string& error, bool& notFound) {
+std::optional<std::string> readFile(const std::string& path, size_t maxBytes, std::string& error, bool& notFound,
+                                    bool truncate) {
   notFound = false;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -218,6 +219,10 @@ std::optional<std::string> readFile(const std::string& path, size_t maxBytes, st
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
     if (data.size() + n > maxBytes) {
+      if (truncate) {
+        data.append(buf, maxBytes - data.size());
+        break;
+      }
       std::fclose(f);
       error = fmt::format("larger than the limit of {} bytes", maxBytes);
       return std::nullopt;

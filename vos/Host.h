@@ -28,7 +28,9 @@ int64_t monotonicNanos();
 
 /// Reads a whole file of at most `maxBytes`. On failure returns nullopt and sets `error`
 /// to a reason a person can act on; `notFound` tells a missing file from other failures.
-std::optional<std::string> readFile(const std::string& path, size_t maxBytes, std::string& error, bool& notFound);
+/// With `truncate`, a longer file is not an error: its first maxBytes are returned.
+std::optional<std::string> readFile(const std::string& path, size_t maxBytes, std::string& error, bool& notFound,
+                                    bool truncate = false);
 
 /// Writes all of `data` to a file descriptor, retrying short writes and EINTR. Returns 0 or
 /// the errno of the failure.

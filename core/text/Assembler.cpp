@@ -190,8 +190,10 @@ private:
       line.number = static_cast<uint32_t>(n + 1);
       if (!checkText(line.number, s)) continue;
       size_t i = 0;
-      // A UTF-8 byte order mark, which some editors write, is not part of the text.
+      // A UTF-8 byte order mark, which some editors write, is not part of the text; a #! first
+      // line (an executable script's) is for the system, not for us.
       if (n == 0 && s.compare(0, 3, "\xef\xbb\xbf") == 0) i = 3;
+      if (n == 0 && s.compare(i, 2, "#!") == 0) i = s.size();
       while (i < s.size()) {
         char c = s[i];
         if (c == ' ' || c == '\t' || c == ',') {

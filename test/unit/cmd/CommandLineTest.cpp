@@ -32,7 +32,7 @@ TEST_CASE("the README's exit-status table matches ExitStatus.def") {
 }
 
 TEST_CASE("sub-commands that are not available yet say so and exit 2") {
-  for (const char* sub : {"verify x.vml", "console", "inspect x", "vmlets"}) {
+  for (const char* sub : {"verify x.vml", "console", "vmlets"}) {
     Result r = runVvm(sub);
     INFO(sub);
     CHECK(r.status == 2);
@@ -83,4 +83,30 @@ TEST_CASE("flags before FILE are vvm's and the words after FILE are the program'
     CHECK(std::regex_search(r.out, std::regex("(^|\n)2\n"))); // stderr may hold a dump or statistics
   }
   std::remove(path.c_str());
+}
+
+TEST_CASE("inspect names the type, how it was decided and what runs it") {
+  Result r = runVvm("inspect " VVM_SOURCE_DIR "/examples/vp/hello.vp");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("type:    application/x-vvm-assembly\ndecided: by suffix (suffix .vp)\n") != std::string::npos);
+  CHECK(r.out.find("runs on: the VP itself") != std::string::npos);
+
+  std::string script = std::string(P_tmpdir) + "/vvm-typed-by-shebang";
+  {
+    std::ofstream out(script);
+    out << "#!/usr/bin/env -S vvm run --type=application/x-vvm-assembly\n.method main () void\n  ret\n.end\n";
+  }
+  r = runVvm("inspect " + script);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("decided: by shebang") != std::string::npos);
+  CHECK(runVvm("run " + script).status == 0); // typed by its #! line, which the assembler skips
+
+  r = runVvm("inspect " VVM_SOURCE_DIR "/README.md");
+  CHECK(r.status == 4);
+  CHECK(r.out.find("no magic bytes, file suffix or #! line tells its type") != std::string::npos);
+  CHECK(runVvm("inspect --type application/x-vvm-assembly " VVM_SOURCE_DIR "/README.md").status == 0);
+  CHECK(runVvm("inspect --type text/nonsense " VVM_SOURCE_DIR "/README.md").status == 4);
+  CHECK(runVvm("inspect /nonexistent/file.vp").status == 4);
+  CHECK(runVvm("run " VVM_SOURCE_DIR "/README.md").status == 4);
+  std::remove(script.c_str());
 }

@@ -1,0 +1,42 @@
+// `vvm inspect FILE`.
+#include "cmd/InspectCommand.h"
+
+#include "cmd/ExitStatus.h"
+#include "cmd/Launchers.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace vvm::cmd {
+
+CLI::App* addInspectCommand(CLI::App& app, InspectOptions& o) {
+  CLI::App* cmd = app.add_subcommand("inspect", "Show a file's detected type and what would run it");
+  cmd->add_option("file", o.file, "The application file")->required();
+  cmd->add_option("--type", o.type, "Take this type instead of detecting one (as vvm run --type does)");
+  cmd->footer("Types are decided by --type, then magic bytes, then the file suffix, then a #! first line.");
+  return cmd;
+}
+
+int inspectCommand(const InspectOptions& o) {
+  std::string error;
+  Untyped why = Untyped::Unknown;
+  auto detection = detectFile(o.file, o.type, error, why);
+  if (!detection) {
+    std::fprintf(stderr, "vvm inspect: %s: %s\n", o.file.c_str(), error.c_str());
+    return exitStatusFor(why);
+  }
+  std::string out = fmt::format("file:    {}\ntype:    {}\ndecided: by {} ({})\n", o.file, detection->type,
+                                vos::typedByName(detection->by), detection->evidence);
+  auto launcher = launcherFor(detection->type);
+  if (!launcher) {
+    std::fputs(out.c_str(), stdout);
+    std::fprintf(stderr, "vvm inspect: %s: nothing here runs %s\n", o.file.c_str(), detection->type.c_str());
+    return static_cast<int>(Exit::NotFound);
+  }
+  out += fmt::format("runs on: {}\nfrom:    {}\n", launcher->runs, launcher->source);
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+} // namespace vvm::cmd
