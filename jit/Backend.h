@@ -14,7 +14,7 @@
 namespace vvm::jit {
 
 /// Bumped whenever anything in this header or in Helpers.def changes meaning.
-constexpr uint32_t kBackendAbiVersion = 2;
+constexpr uint32_t kBackendAbiVersion = 3;
 
 /// A runtime helper compiled code calls (Helpers.def): its symbol, its address in vvm, and
 /// its signature as letters, result first (v void, i i32, l i64, p pointer).

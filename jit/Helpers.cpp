@@ -92,6 +92,8 @@ Method* vvm_rt_vlookup(Object* recv, int64_t slot, vvm::jit::InlineCache* ic) {
   return target;
 }
 
+void* vvm_rt_fast_entry(Method* m) { return m->fastEntry.load(std::memory_order_acquire); }
+
 } // extern "C"
 
 namespace vvm::jit {

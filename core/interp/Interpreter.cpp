@@ -675,6 +675,29 @@ dispatch:
       args = sp - n;
       goto enter;
     }
+    // Tail calls: the callee's arguments move down to this frame's locals, the frame is popped,
+    // and the callee is entered in its place (`enter` pushes it at the same depth).
+    VVM_CASE(TailCall) {
+      callee = OPTR(1, Method*);
+      goto tail_call;
+    }
+    VVM_CASE(TailCallVirt) {
+      const Shape* s = OPTR(1, const Shape*);
+      size_t slot = static_cast<size_t>(OPND(2));
+      uint32_t n = s->vtable[slot]->paramCount();
+      Object* recv = sp[-static_cast<ptrdiff_t>(n)].ref;
+      NULL_CHECK(recv);
+      INSTANCE_CHECK(recv, s);
+      callee = recv->shape->vtable[slot];
+      goto tail_call;
+    }
+    tail_call : {
+      uint32_t n = callee->paramCount();
+      std::memmove(locals, sp - n, n * sizeof(Value));
+      args = locals;
+      --fp;
+      goto enter;
+    }
     VVM_CASE(CallPrim) {
       const Primitive* p = OPTR(1, const Primitive*);
       Value* pargs = sp - p->paramCount;

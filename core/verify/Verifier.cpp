@@ -232,8 +232,10 @@ private:
   /// The callee signature of a call instruction.
   const Signature& calleeSig(const Insn& in) {
     switch (in.op) {
-    case Op::Call: return reinterpret_cast<const Method*>(in.a)->sig;
-    case Op::CallVirt: return reinterpret_cast<const Shape*>(in.a)->vtable[static_cast<size_t>(in.b)]->sig;
+    case Op::Call:
+    case Op::TailCall: return reinterpret_cast<const Method*>(in.a)->sig;
+    case Op::CallVirt:
+    case Op::TailCallVirt: return reinterpret_cast<const Shape*>(in.a)->vtable[static_cast<size_t>(in.b)]->sig;
     default: return reinterpret_cast<const Primitive*>(in.a)->sig;
     }
   }
@@ -242,8 +244,10 @@ private:
   std::string what(const Insn& in) {
     std::string_view name = info(in.op).name;
     switch (in.op) {
-    case Op::Call: return fmt::format("{} {}", name, shortName(reinterpret_cast<const Method*>(in.a)->name));
-    case Op::CallVirt: {
+    case Op::Call:
+    case Op::TailCall: return fmt::format("{} {}", name, shortName(reinterpret_cast<const Method*>(in.a)->name));
+    case Op::CallVirt:
+    case Op::TailCallVirt: {
       auto* s = reinterpret_cast<const Shape*>(in.a);
       auto slot = static_cast<size_t>(in.b);
       return fmt::format("{} {}.{}", name, shortName(s->name),
@@ -264,6 +268,23 @@ private:
       pops.clear();
       for (Kind k : sig.params) pops += kindLetter(k);
       if (sig.ret != Kind::Void) pushes = std::string(1, kindLetter(sig.ret));
+      if (in.op == Op::TailCall || in.op == Op::TailCallVirt) {
+        // The callee's result becomes this method's: nothing is pushed here.
+        pushes.clear();
+        if (sig.ret != m_.sig.ret) {
+          error(i, fmt::format("{} returns {} but this method returns {}", what(in), kindName(sig.ret),
+                               kindName(m_.sig.ret)));
+          return false;
+        }
+        for (const Handler& h : m_.handlers) {
+          if (h.start <= i && i < h.end) {
+            error(i, fmt::format("{} inside a protected range: its handlers would be lost with the frame "
+                                 "(call, then return)",
+                                 what(in)));
+            return false;
+          }
+        }
+      }
     }
     if (s.size() < pops.size()) {
       error(i, fmt::format("{} needs {} value{} on the stack but there {} {} {}", what(in), pops.size(),

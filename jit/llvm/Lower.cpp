@@ -87,6 +87,19 @@ public:
     f->addFnAttr(llvm::Attribute::NoUnwind);
     return f;
   }
+  /// Fast entries use LLVM's fastcc: with GuaranteedTailCallOpt (Backend.cpp) a `tail call`
+  /// between fastcc functions is a jump whatever the two signatures, which is what makes VP
+  /// tail calls proper in compiled code.
+  llvm::Function* declareFast(const std::string& name) {
+    llvm::Function* f = declare(fastType(m_.sig), name);
+    f->setCallingConv(llvm::CallingConv::Fast);
+    return f;
+  }
+  static llvm::CallInst* fastCall(llvm::CallInst* call, bool tail = false) {
+    call->setCallingConv(llvm::CallingConv::Fast);
+    if (tail) call->setTailCallKind(llvm::CallInst::TCK_Tail);
+    return call;
+  }
 
   /// Fills `f` (made with declare) with the method body for the given entry kind.
   bool build(EntryKind kind, llvm::Function* f, llvm::Function* fastSelf, std::string* error) {
@@ -149,7 +162,7 @@ public:
     std::vector<LV*> args{t, loadField(t, offsetof(core::ThreadState, fp), ptr, "caller"), base};
     for (uint32_t i = 0; i < m_.paramCount(); ++i)
       args.push_back(B.CreateLoad(typeOf(m_.sig.params[i]), slot(base, i)));
-    LV* r = B.CreateCall(fast, args);
+    LV* r = fastCall(B.CreateCall(fast, args));
     llvm::BasicBlock* ok = llvm::BasicBlock::Create(C, "ok", boxed);
     llvm::BasicBlock* exc = llvm::BasicBlock::Create(C, "exc", boxed);
     B.CreateCondBr(pendingException(t), exc, ok, unlikely());
@@ -812,6 +825,8 @@ private:
     case Op::Call: return lowerCall(i, reinterpret_cast<core::Method*>(in.a));
     case Op::CallVirt: return lowerCallVirt(i, reinterpret_cast<const core::Shape*>(in.a), in.b);
     case Op::CallPrim: return lowerCallPrim(i, reinterpret_cast<const core::Primitive*>(in.a));
+    case Op::TailCall: return lowerTailCall(i, reinterpret_cast<core::Method*>(in.a));
+    case Op::TailCallVirt: return lowerTailCallVirt(i, reinterpret_cast<const core::Shape*>(in.a), in.b);
 
     // ---- returns
     case Op::Ret:
@@ -993,7 +1008,7 @@ private:
     fastArgs.insert(fastArgs.end(), args.begin(), args.end());
     Kind ret = callee->sig.ret;
     if (callee == &m_ && fastSelf_) { // recursion: a direct call
-      LV* r = B.CreateCall(fastSelf_, fastArgs);
+      LV* r = fastCall(B.CreateCall(fastSelf_, fastArgs));
       checkException(pendingException(thread_), i);
       if (ret != Kind::Void) push(r);
       return true;
@@ -1006,7 +1021,7 @@ private:
     B.CreateCondBr(B.CreateIsNotNull(entryLoad), fastBB, slowBB);
     CallPaths p{};
     B.SetInsertPoint(fastBB);
-    p.fastResult = B.CreateCall(ft, entryLoad, fastArgs);
+    p.fastResult = fastCall(B.CreateCall(ft, entryLoad, fastArgs));
     p.fastRaised = pendingException(thread_);
     p.fastEnd = B.GetInsertBlock();
     B.SetInsertPoint(slowBB);
@@ -1041,7 +1056,7 @@ private:
     B.SetInsertPoint(hitBB);
     std::vector<LV*> fastArgs{thread_, frame_, argBase};
     fastArgs.insert(fastArgs.end(), args.begin(), args.end());
-    p.fastResult = B.CreateCall(fastType(declared->sig), entry, fastArgs);
+    p.fastResult = fastCall(B.CreateCall(fastType(declared->sig), entry, fastArgs));
     p.fastRaised = pendingException(thread_);
     p.fastEnd = B.GetInsertBlock();
     B.SetInsertPoint(missBB);
@@ -1051,6 +1066,116 @@ private:
     p.slowEnd = B.GetInsertBlock();
     joinCall(i, p, ret);
     return true;
+  }
+
+  // ---- tail calls: the frame is given up before the callee runs, at the same depth; a
+  // self tail call is a loop.
+
+  /// Returns `v` (or nothing) from this function as a tail call's result.
+  void returnValue(LV* v) {
+    if (kind_ == EntryKind::Osr) {
+      if (v) storeSlot(slot(base_, 0), v);
+      B.CreateRet(B.getInt32(core::kNativeOk));
+    } else if (v) {
+      B.CreateRet(v);
+    } else {
+      B.CreateRetVoid();
+    }
+  }
+
+  /// Gives up this frame (the fast entry's; OSR keeps the interpreter's, which its caller pops).
+  void popFrame() {
+    if (kind_ == EntryKind::Fast) B.CreateStore(callerFrame_, byteOffset(thread_, offsetof(core::ThreadState, fp)));
+  }
+
+  /// A tail call through a typed entry `fast` (non-null), or, if null, through VP slots.
+  void tailCallThrough(uint32_t i, LV* fast, LV* method, const core::Signature& sig, const std::vector<LV*>& args,
+                       LV* lookup = nullptr) {
+    Kind ret = sig.ret;
+    llvm::BasicBlock* nativeBB = llvm::BasicBlock::Create(C, "tail_native", F_);
+    llvm::BasicBlock* slowBB = llvm::BasicBlock::Create(C, "tail_interpreted", F_);
+    B.CreateCondBr(B.CreateIsNotNull(fast), nativeBB, slowBB);
+    B.SetInsertPoint(nativeBB);
+    if (kind_ == EntryKind::Fast) {
+      std::vector<LV*> fastArgs{thread_, callerFrame_, base_};
+      fastArgs.insert(fastArgs.end(), args.begin(), args.end());
+      llvm::CallInst* r = fastCall(B.CreateCall(fastType(sig), fast, fastArgs), /*tail=*/true);
+      returnValue(ret == Kind::Void ? nullptr : r);
+    } else {
+      // OSR: the interpreter's frame stays until osr returns; an ordinary call.
+      std::vector<LV*> fastArgs{thread_, frame_, slot(base_, nlocals_ + stack_.size())};
+      fastArgs.insert(fastArgs.end(), args.begin(), args.end());
+      setIp(i);
+      llvm::CallInst* r = fastCall(B.CreateCall(fastType(sig), fast, fastArgs));
+      llvm::BasicBlock* ok = llvm::BasicBlock::Create(C, "", F_);
+      B.CreateCondBr(pendingException(thread_), leaveBlock(), ok);
+      B.SetInsertPoint(ok);
+      returnValue(ret == Kind::Void ? nullptr : r);
+    }
+    B.SetInsertPoint(slowBB);
+    if (lookup) method = lookup;
+    LV* argBase = kind_ == EntryKind::Fast ? base_ : slot(base_, nlocals_ + stack_.size());
+    if (kind_ == EntryKind::Osr) setIp(i);
+    storeArguments(argBase, args);
+    LV* status = B.CreateCall(helper("vvm_rt_call"), {thread_, method, argBase});
+    llvm::BasicBlock* ok = llvm::BasicBlock::Create(C, "", F_);
+    B.CreateCondBr(B.CreateICmpNE(status, B.getInt32(core::kNativeOk)), leaveBlock(), ok, unlikely());
+    B.SetInsertPoint(ok);
+    returnValue(ret == Kind::Void ? nullptr : B.CreateLoad(typeOf(ret), argBase));
+  }
+
+  bool lowerTailCall(uint32_t i, core::Method* callee) {
+    std::vector<LV*> args = popArguments(callee->paramCount());
+    if (callee == &m_) {
+      // A loop: new arguments, the other locals zeroed as on entry, back to the start.
+      for (uint32_t k = 0; k < nlocals_; ++k)
+        B.CreateStore(k < args.size() ? args[k] : llvm::Constant::getNullValue(typeOf(m_.locals[k])), locals_[k]);
+      stack_.clear();
+      jumpTo(0);
+      return false;
+    }
+    popFrame();
+    auto* entry = B.CreateLoad(ptr, constPtr(&callee->fastEntry), "callee");
+    entry->setAtomic(llvm::AtomicOrdering::Acquire);
+    entry->setAlignment(llvm::Align(8));
+    tailCallThrough(i, entry, constPtr(callee), callee->sig, args);
+    return false;
+  }
+
+  bool lowerTailCallVirt(uint32_t i, const core::Shape* s, int64_t vslot) {
+    const core::Method* declared = s->vtable[static_cast<size_t>(vslot)];
+    uint32_t n = declared->paramCount();
+    LV* recv = stack_[stack_.size() - n];
+    nullCheck(recv, i);
+    instanceCheck(recv, s, i);
+    std::vector<LV*> args = popArguments(n);
+    // The target's typed entry by the inline cache, else by lookup (which may fill the cache).
+    InlineCache* ic = host_.newInlineCache();
+    LV* shape = loadField(recv, 0, ptr, "shape");
+    LV* cached = llvm::Constant::getNullValue(ptr);
+    for (unsigned k = InlineCache::kEntries; k-- > 0;) {
+      LV* cs = loadField(constPtr(ic), offsetof(InlineCache, shape) + k * sizeof(void*), ptr);
+      LV* cf = loadField(constPtr(ic), offsetof(InlineCache, fast) + k * sizeof(void*), ptr);
+      cached = B.CreateSelect(B.CreateICmpEQ(shape, cs), cf, cached);
+    }
+    llvm::BasicBlock* hit = B.GetInsertBlock();
+    llvm::BasicBlock* missBB = llvm::BasicBlock::Create(C, "ic_miss", F_);
+    llvm::BasicBlock* join = llvm::BasicBlock::Create(C, "", F_);
+    B.CreateCondBr(B.CreateIsNotNull(cached), join, missBB);
+    B.SetInsertPoint(missBB);
+    LV* target = B.CreateCall(helper("vvm_rt_vlookup"), {recv, B.getInt64(static_cast<uint64_t>(vslot)), constPtr(ic)});
+    LV* looked = B.CreateCall(helper("vvm_rt_fast_entry"), {target});
+    B.CreateBr(join);
+    B.SetInsertPoint(join);
+    llvm::PHINode* fast = B.CreatePHI(ptr, 2);
+    fast->addIncoming(cached, hit);
+    fast->addIncoming(looked, missBB);
+    llvm::PHINode* method = B.CreatePHI(ptr, 2);
+    method->addIncoming(llvm::Constant::getNullValue(ptr), hit);
+    method->addIncoming(target, missBB);
+    popFrame();
+    tailCallThrough(i, fast, method, declared->sig, args);
+    return false;
   }
 
   bool lowerCallPrim(uint32_t i, const core::Primitive* p) {
@@ -1112,7 +1237,7 @@ bool lowerMethod(core::Method& m, llvm::Module& mod, const HostInfo& host, const
     return false;
   }
   Lowerer lower(m, mod, host);
-  out.fast = lower.declare(lower.fastType(m.sig), prefix + ".fast");
+  out.fast = lower.declareFast(prefix + ".fast");
   if (lower.callsItself()) {
     // Recursion: private twins of the method, always inlined, in a cycle fast -> twin1 ->
     // twin2 -> fast through their self-calls. LLVM never inlines a function into itself, but
@@ -1122,7 +1247,7 @@ bool lowerMethod(core::Method& m, llvm::Module& mod, const HostInfo& host, const
     unsigned levels = m.code.size() <= kSmallMethod ? 2 : 1;
     std::vector<llvm::Function*> cycle{out.fast};
     for (unsigned k = 1; k <= levels; ++k) {
-      llvm::Function* twin = lower.declare(lower.fastType(m.sig), prefix + ".fast.twin" + std::to_string(k));
+      llvm::Function* twin = lower.declareFast(prefix + ".fast.twin" + std::to_string(k));
       twin->setLinkage(llvm::GlobalValue::InternalLinkage);
       twin->addFnAttr(llvm::Attribute::AlwaysInline);
       cycle.push_back(twin);

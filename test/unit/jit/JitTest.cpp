@@ -264,6 +264,28 @@ bottom:
   call down
   ret.i32
 .end
+.method teven (i32 n) i32
+  load.i32 n
+  ifz.eq yes
+  load.i32 n
+  const.i32 1
+  sub.i32
+  tailcall todd
+yes:
+  const.i32 1
+  ret.i32
+.end
+.method todd (i32 n) i32
+  load.i32 n
+  ifz.eq no
+  load.i32 n
+  const.i32 1
+  sub.i32
+  tailcall teven
+no:
+  const.i32 0
+  ret.i32
+.end
 .method loop (i32 n) i64
   .local i64 sum
   .local i32 i
@@ -322,6 +344,20 @@ TEST_CASE("recursion alternating between compiled and interpreted methods") {
   Outcome o = call(method(*m, "ping"), {i32(400)});
   REQUIRE(o.status == Status::Ok);
   CHECK(o.result.i32 == 400);
+}
+
+TEST_CASE("tail calls between a compiled and an interpreted method") {
+  auto m = test::assemble(kMixed);
+  REQUIRE(m);
+  ManualTier tier;
+  REQUIRE(tier.compile(method(*m, "teven"))); // todd stays interpreted
+  Outcome o = call(method(*m, "teven"), {i32(301)});
+  REQUIRE(o.status == Status::Ok);
+  CHECK(o.result.i32 == 0);
+  REQUIRE(tier.compile(method(*m, "todd"))); // both compiled: a jump each way, any depth
+  o = call(method(*m, "teven"), {i32(3000000)});
+  REQUIRE(o.status == Status::Ok);
+  CHECK(o.result.i32 == 1);
 }
 
 TEST_CASE("deep recursion in compiled code reaches the depth limit as the interpreter does") {
