@@ -44,8 +44,6 @@ public:
       return nullptr;
     }
     jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
-    // fastcc tail calls become jumps whatever the signatures: proper VP tail calls (Lower.cpp).
-    jtmb->getOptions().GuaranteedTailCallOpt = true;
     auto tm = jtmb->createTargetMachine();
     if (!tm) {
       *error = llvm::toString(tm.takeError());

@@ -76,10 +76,44 @@ public:
   /// The caller passes its own frame: reading it from the thread instead would make every
   /// call wait for the previous return's store to t->fp (a store-to-load chain through memory
   /// that measured about 2x on recursive fib).
+  ///
+  /// Parameters travel in registers only: the first kInRegisterInts integer/reference ones and
+  /// the first kInRegisterFloats floating-point ones; the rest stay in the VP slots where the
+  /// caller puts every argument anyway (base[k]). With no argument ever on the native stack, a
+  /// tail call between any two fast entries can be a sibling call (a jump), whatever their
+  /// signatures, without LLVM's GuaranteedTailCallOpt (which cost recursive fib about 7%).
   llvm::FunctionType* fastType(const core::Signature& sig) {
     std::vector<llvm::Type*> params{ptr, ptr, ptr};
-    for (Kind k : sig.params) params.push_back(typeOf(k));
+    for (size_t k = 0; k < sig.params.size(); ++k)
+      if (inRegister(sig, k)) params.push_back(typeOf(sig.params[k]));
     return llvm::FunctionType::get(typeOf(sig.ret), params, false);
+  }
+
+  /// x86-64: six integer argument registers (three hold t, caller and base) and eight SSE ones.
+  static constexpr unsigned kInRegisterInts = 3;
+  static constexpr unsigned kInRegisterFloats = 8;
+  static bool inRegister(const core::Signature& sig, size_t index) {
+    unsigned ints = 0, floats = 0;
+    for (size_t k = 0; k <= index; ++k) {
+      bool fp = sig.params[k] == Kind::F32 || sig.params[k] == Kind::F64;
+      if (k == index) return fp ? floats < kInRegisterFloats : ints < kInRegisterInts;
+      ++(fp ? floats : ints);
+    }
+    return false;
+  }
+
+  /// The arguments of a fast call: t, caller frame, base, then the register parameters; the
+  /// others are stored to their slots at argBase.
+  std::vector<LV*> fastArguments(const core::Signature& sig, LV* callerFrame, LV* argBase,
+                                 const std::vector<LV*>& args) {
+    std::vector<LV*> out{thread_, callerFrame, argBase};
+    for (size_t k = 0; k < args.size(); ++k) {
+      if (inRegister(sig, k))
+        out.push_back(args[k]);
+      else
+        storeSlot(slot(argBase, k), args[k]);
+    }
+    return out;
   }
 
   llvm::Function* declare(llvm::FunctionType* ft, const std::string& name) {
@@ -87,9 +121,7 @@ public:
     f->addFnAttr(llvm::Attribute::NoUnwind);
     return f;
   }
-  /// Fast entries use LLVM's fastcc: with GuaranteedTailCallOpt (Backend.cpp) a `tail call`
-  /// between fastcc functions is a jump whatever the two signatures, which is what makes VP
-  /// tail calls proper in compiled code.
+  /// Fast entries use LLVM's fastcc (see fastType for why tail calls between them are jumps).
   llvm::Function* declareFast(const std::string& name) {
     llvm::Function* f = declare(fastType(m_.sig), name);
     f->setCallingConv(llvm::CallingConv::Fast);
@@ -121,8 +153,13 @@ public:
       base_->setName("base");
       buildFastPrologue();
       for (uint32_t i = 0; i < nlocals_; ++i) {
-        LV* init =
-            i < m_.paramCount() ? static_cast<LV*>(&*args++) : llvm::Constant::getNullValue(typeOf(m_.locals[i]));
+        LV* init;
+        if (i >= m_.paramCount())
+          init = llvm::Constant::getNullValue(typeOf(m_.locals[i]));
+        else if (inRegister(m_.sig, i))
+          init = &*args++;
+        else
+          init = B.CreateLoad(typeOf(m_.locals[i]), slot(base_, i)); // passed in its VP slot
         B.CreateStore(init, locals_[i]);
       }
       B.CreateBr(blockFor(0, {}));
@@ -161,7 +198,7 @@ public:
     LV* base = boxed->getArg(1);
     std::vector<LV*> args{t, loadField(t, offsetof(core::ThreadState, fp), ptr, "caller"), base};
     for (uint32_t i = 0; i < m_.paramCount(); ++i)
-      args.push_back(B.CreateLoad(typeOf(m_.sig.params[i]), slot(base, i)));
+      if (inRegister(m_.sig, i)) args.push_back(B.CreateLoad(typeOf(m_.sig.params[i]), slot(base, i)));
     LV* r = fastCall(B.CreateCall(fast, args));
     llvm::BasicBlock* ok = llvm::BasicBlock::Create(C, "ok", boxed);
     llvm::BasicBlock* exc = llvm::BasicBlock::Create(C, "exc", boxed);
@@ -1004,8 +1041,7 @@ private:
     LV* argBase = argumentBase();
     setIp(i);
     llvm::FunctionType* ft = fastType(callee->sig);
-    std::vector<LV*> fastArgs{thread_, frame_, argBase};
-    fastArgs.insert(fastArgs.end(), args.begin(), args.end());
+    std::vector<LV*> fastArgs = fastArguments(callee->sig, frame_, argBase, args);
     Kind ret = callee->sig.ret;
     if (callee == &m_ && fastSelf_) { // recursion: a direct call
       LV* r = fastCall(B.CreateCall(fastSelf_, fastArgs));
@@ -1054,8 +1090,7 @@ private:
     Kind ret = declared->sig.ret;
     CallPaths p{};
     B.SetInsertPoint(hitBB);
-    std::vector<LV*> fastArgs{thread_, frame_, argBase};
-    fastArgs.insert(fastArgs.end(), args.begin(), args.end());
+    std::vector<LV*> fastArgs = fastArguments(declared->sig, frame_, argBase, args);
     p.fastResult = fastCall(B.CreateCall(fastType(declared->sig), entry, fastArgs));
     p.fastRaised = pendingException(thread_);
     p.fastEnd = B.GetInsertBlock();
@@ -1097,14 +1132,12 @@ private:
     B.CreateCondBr(B.CreateIsNotNull(fast), nativeBB, slowBB);
     B.SetInsertPoint(nativeBB);
     if (kind_ == EntryKind::Fast) {
-      std::vector<LV*> fastArgs{thread_, callerFrame_, base_};
-      fastArgs.insert(fastArgs.end(), args.begin(), args.end());
+      std::vector<LV*> fastArgs = fastArguments(sig, callerFrame_, base_, args);
       llvm::CallInst* r = fastCall(B.CreateCall(fastType(sig), fast, fastArgs), /*tail=*/true);
       returnValue(ret == Kind::Void ? nullptr : r);
     } else {
       // OSR: the interpreter's frame stays until osr returns; an ordinary call.
-      std::vector<LV*> fastArgs{thread_, frame_, slot(base_, nlocals_ + stack_.size())};
-      fastArgs.insert(fastArgs.end(), args.begin(), args.end());
+      std::vector<LV*> fastArgs = fastArguments(sig, frame_, slot(base_, nlocals_ + stack_.size()), args);
       setIp(i);
       llvm::CallInst* r = fastCall(B.CreateCall(fastType(sig), fast, fastArgs));
       llvm::BasicBlock* ok = llvm::BasicBlock::Create(C, "", F_);
