@@ -3,6 +3,7 @@
 #include "cmd/InspectCommand.h"
 #include "cmd/KeyCommands.h"
 #include "cmd/RunCommand.h"
+#include "cmd/VmletsCommand.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -34,7 +35,6 @@ struct Pending {
 constexpr Pending kPending[] = {
     {"verify", "Verify a VMlet (.vml): syntax, rules, toolkits, signature", "the VMlet and security work"},
     {"console", "The console language: REPL, scripts, -e EXPR", "the console language"},
-    {"vmlets", "List known VMlets", "the VMlet repository"},
 };
 
 void setUpLogging(int verbosity, bool quiet, const std::string& level) {
@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
   CLI::App* keygenCmd = addKeygenCommand(app, keygen);
   InspectOptions inspect;
   CLI::App* inspectCmd = addInspectCommand(app, inspect);
+  VmletsOptions vmletsOptions;
+  CLI::App* vmletsCmd = addVmletsCommand(app, vmletsOptions);
   std::vector<CLI::App*> pending;
   for (const Pending& p : kPending) {
     CLI::App* sub = app.add_subcommand(p.name, std::string(p.summary) + " (not available yet)");
@@ -129,6 +131,7 @@ int main(int argc, char** argv) {
   if (signCmd->parsed()) return signCommand(sign);
   if (keygenCmd->parsed()) return keygenCommand(keygen);
   if (inspectCmd->parsed()) return inspectCommand(inspect);
+  if (vmletsCmd->parsed()) return vmletsCommand(vmletsOptions);
   if (versionCmd->parsed()) {
     std::printf("vvm %s\n", VVM_VERSION);
 #if VVM_COMPUTED_GOTO

@@ -2,9 +2,12 @@
 // bad arguments. Runs the built binary.
 #include "RunVvm.h"
 
+#include "test/support/ScopedEnv.h"
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -32,7 +35,7 @@ TEST_CASE("the README's exit-status table matches ExitStatus.def") {
 }
 
 TEST_CASE("sub-commands that are not available yet say so and exit 2") {
-  for (const char* sub : {"verify x.vml", "console", "vmlets"}) {
+  for (const char* sub : {"verify x.vml", "console"}) {
     Result r = runVvm(sub);
     INFO(sub);
     CHECK(r.status == 2);
@@ -109,4 +112,43 @@ TEST_CASE("inspect names the type, how it was decided and what runs it") {
   CHECK(runVvm("inspect /nonexistent/file.vp").status == 4);
   CHECK(runVvm("run " VVM_SOURCE_DIR "/README.md").status == 4);
   std::remove(script.c_str());
+}
+
+TEST_CASE("vmlets lists what VVM_VMLET_PATH holds, with signature states and broken files") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(P_tmpdir) / "vvm-vmlets-test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto write = [&](const char* name, const std::string& text) { std::ofstream(dir / name) << text; };
+  const std::string manifest =
+      "(vmlet stack (version \"0.1.0\") (type \"application/x-vvm-stack\" (suffix \".stk\")))\n";
+  write("stack.vml", manifest);
+  write("broken.vml", "(vmlet broken (version \"1\")\n");
+  write("not-a-vmlet.txt", "ignored");
+  vvm::test::ScopedEnv path("VVM_VMLET_PATH", dir.c_str());
+  vvm::test::ScopedEnv data("XDG_DATA_HOME", "/nonexistent");
+  vvm::test::ScopedEnv config("XDG_CONFIG_HOME", "/nonexistent");
+  Result r = runVvm("vmlets");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("stack            0.1.0      application/x-vvm-stack          VVM_VMLET_PATH   not signed") !=
+        std::string::npos);
+  CHECK(r.out.find("broken.vml:1:1: error: unterminated list") != std::string::npos);
+  CHECK(r.out.find("not-a-vmlet") == std::string::npos);
+
+  // Signed with a key given by --trust: trusted; changed after signing: a bad signature.
+  REQUIRE(runVvm("keygen --out " + (dir / "k").string()).status == 0);
+  REQUIRE(runVvm("sign " + (dir / "stack.vml").string() + " --key " + (dir / "k.key").string()).status == 0);
+  r = runVvm("vmlets --trust " + (dir / "k.pub").string());
+  CHECK(r.out.find("signed by trusted key") != std::string::npos);
+  {
+    std::string text;
+    std::ifstream in(dir / "stack.vml");
+    std::getline(in, text, '\0');
+    text.replace(text.find("0.1.0"), 5, "0.1.1");
+    write("stack.vml", text);
+  }
+  r = runVvm("vmlets --trust " + (dir / "k.pub").string());
+  CHECK(r.out.find("0.1.1") != std::string::npos);
+  CHECK(r.out.find("does not match the content (changed after signing, or forged)") != std::string::npos);
+  fs::remove_all(dir);
 }

@@ -1,0 +1,43 @@
+// Finding VMlets (DESIGN §5, "Where VMlets come from"): every `.vml` in the search
+// directories, with its manifest (or what is wrong with it) and the state of its signature.
+// The search order is vvm's install tree (share/vvm/vmlets beside the executable's bin/), then
+// each directory of VVM_VMLET_PATH (colon-separated), then the user's data directory
+// ($XDG_DATA_HOME/vvm/vmlets, else ~/.local/share/vvm/vmlets). Remote repositories come later.
+#pragma once
+
+#include "security/TrustStore.h"
+#include "vmlets/Manifest.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vvm::vmlets {
+
+/// Where a VMlet was found.
+enum class Origin : uint8_t { InstallTree, SearchPath, UserData };
+std::string_view originName(Origin o); ///< "install tree", "VVM_VMLET_PATH", "user data"
+
+struct SearchDir {
+  std::string path;
+  Origin origin;
+};
+
+/// The standard search directories, in order (missing ones included: they hold nothing).
+std::vector<SearchDir> standardSearchDirs();
+
+struct Found {
+  std::string path;
+  Origin origin;
+  std::optional<Manifest> manifest; ///< unset when the file cannot be read or is malformed
+  std::string problem;              ///< why not: located diagnostics
+  security::SignatureCheck signature;
+};
+
+/// Largest .vml file read (a VMlet is a language description, not a payload).
+constexpr size_t kMaxVmletBytes = 1u << 20;
+
+/// Every *.vml file directly in the directories, in directory order then name order.
+std::vector<Found> findVmlets(const std::vector<SearchDir>& dirs, const security::TrustStore& trust);
+
+} // namespace vvm::vmlets
