@@ -1,8 +1,11 @@
 // libFuzzer target for the console reader (console/Reader.h), which reads console scripts,
-// REPL input and VMlets (.vml): whatever the bytes, it must return the data it read or one
-// located diagnostic, without crashing, hanging or tripping a sanitizer; and what it reads
-// must print back to text that reads as the same data (the printed form is a fixpoint).
+// REPL input and VMlets (.vml), and for the VMlet manifest reader behind it: whatever the
+// bytes, the reader must return the data it read or one located diagnostic, without crashing,
+// hanging or tripping a sanitizer; what it reads must print back to text that reads as the
+// same data (the printed form is a fixpoint); and the manifest reader must accept or give
+// located errors.
 #include "console/Reader.h"
+#include "vmlets/Manifest.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +41,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (d.file != file || d.line == 0 || d.col == 0 || d.message.empty()) fail("diagnostic without a place");
     return 0;
   }
+  vvm::vmlets::Manifest manifest;
+  vvm::Diagnostics manifestDiags;
+  bool ok = vvm::vmlets::readManifest(text, file, manifest, manifestDiags);
+  if (ok == manifestDiags.hasErrors()) fail("readManifest's result disagrees with its diagnostics");
+  for (const auto& d : manifestDiags.all())
+    if (d.file != file || d.message.empty()) fail("manifest diagnostic without a file or a message");
   std::string first = printed(read);
   vvm::Diagnostics again;
   auto reread = vvm::console::readAll(first, file, again);
