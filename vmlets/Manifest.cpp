@@ -18,7 +18,8 @@ public:
     m.pos = form.pos;
     if (!form.isList() || form.items.empty() || !form.items[0].isSymbol("vmlet"))
       return fail(form, "a .vml file starts with its manifest: (vmlet NAME (version \"...\") (type ...) ...)");
-    if (form.items.size() < 2 || !name(form.items[1], "the VMlet's name", m.name)) return false;
+    if (form.items.size() < 2) return fail(form, "the manifest has no name: (vmlet NAME ...)");
+    if (!name(form.items[1], "the VMlet's name", m.name)) return false;
     std::set<std::string> seen;
     for (size_t i = 2; i < form.items.size(); ++i) {
       const Datum& clause = form.items[i];

@@ -53,6 +53,7 @@ TEST_CASE("a wrong manifest gives a located error") {
   CHECK(error("") == "0:0: empty: a .vml file starts with its manifest (vmlet NAME ...)");
   CHECK(error("(define x 1)") ==
         "1:1: a .vml file starts with its manifest: (vmlet NAME (version \"...\") (type ...) ...)");
+  CHECK(error("(vmlet)") == "1:1: the manifest has no name: (vmlet NAME ...)"); // found by fuzzing
   CHECK(error("(vmlet 9lives (version \"1\"))") ==
         "1:8: '9lives' is not a number (and a symbol may not look like one)");
   CHECK(error("(vmlet \"a\" (version \"1\"))").find("1:8: the VMlet's name must be a name") == 0);
