@@ -35,6 +35,7 @@ int inspectCommand(const InspectOptions& o) {
     return static_cast<int>(Exit::NotFound);
   }
   out += fmt::format("runs on: {}\nfrom:    {}\n", launcher->runs, launcher->source);
+  if (launcher->isVmlet) out += "note:    this vvm cannot load VMlets yet\n";
   std::fputs(out.c_str(), stdout);
   return 0;
 }

@@ -3,24 +3,60 @@
 
 #include "cmd/ExitStatus.h"
 #include "core/support/Assert.h"
+#include "vmlets/Catalog.h"
 #include "vos/Host.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace vvm::cmd {
 
-const vos::TypeRegistry& knownTypes() {
-  static const vos::TypeRegistry registry = [] {
-    vos::TypeRegistry r;
+namespace {
+
+/// The built-in type, then the types of every VMlet found (vmlets/Catalog.h), first come first
+/// served: a VMlet whose types clash with earlier ones is left out, with a warning.
+struct Known {
+  vos::TypeRegistry registry;
+  std::vector<Launcher> launchers;
+};
+
+const Known& known() {
+  static const Known k = [] {
+    Known k;
     std::string error;
-    bool ok = r.add({std::string(kVpAssemblyType), {}, {".vp"}, {"vvm-vp"}}, error);
+    bool ok = k.registry.add({std::string(kVpAssemblyType), {}, {".vp"}, {"vvm-vp"}}, error);
     VVM_ASSERT(ok);
-    return r;
+    k.launchers.push_back(
+        {std::string(kVpAssemblyType), "the VP itself (VP assembly, docs/vp-format.md)", "built in", false});
+    security::TrustStore trust;
+    std::vector<security::Failure> skipped;
+    if (std::string dir = security::TrustStore::defaultDirectory(); !dir.empty())
+      (void)trust.addDirectory(dir, skipped);
+    for (const vmlets::Found& f : vmlets::findVmlets(vmlets::standardSearchDirs(), trust)) {
+      if (!f.manifest) continue;
+      for (const vos::TypeEntry& t : f.manifest->types) {
+        if (!k.registry.add(t, error)) {
+          spdlog::warn("{}: VMlet {} left out for type {}: {}", f.path, f.manifest->name, t.name, error);
+          continue;
+        }
+        std::string signature =
+            f.origin == vmlets::Origin::InstallTree ? std::string("install tree") : f.signature.describe();
+        k.launchers.push_back({t.name, fmt::format("VMlet {} {}", f.manifest->name, f.manifest->version),
+                               fmt::format("{} ({}; {})", f.path, vmlets::originName(f.origin), signature), true});
+      }
+    }
+    return k;
   }();
-  return registry;
+  return k;
 }
 
+} // namespace
+
+const vos::TypeRegistry& knownTypes() { return known().registry; }
+
 std::optional<Launcher> launcherFor(std::string_view type) {
-  if (type == kVpAssemblyType)
-    return Launcher{std::string(type), "the VP itself (VP assembly, docs/vp-format.md)", "built in"};
+  for (const Launcher& l : known().launchers)
+    if (l.type == type) return l;
   return std::nullopt;
 }
 

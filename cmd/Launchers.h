@@ -1,6 +1,6 @@
-// What this vvm can run, by application type (DESIGN §5, "Typing an application"). Today one
-// type is built in: VP assembly (.vp), which the VP runs itself. Language VMlets will register
-// their types here from their manifests.
+// What this vvm can run, by application type (DESIGN §5, "Typing an application"): VP assembly
+// (.vp), built in and run by the VP itself, and the types the manifests of the VMlets found
+// declare (vmlets/Catalog.h). VMlets are typed and named here; loading them comes later.
 #pragma once
 
 #include "vos/Typing.h"
@@ -17,8 +17,9 @@ inline constexpr std::string_view kVpAssemblyType = "application/x-vvm-assembly"
 /// What runs a type, for `vvm inspect` and messages.
 struct Launcher {
   std::string type;
-  std::string runs;   ///< "the VP itself (VP assembly)"
-  std::string source; ///< where it comes from: "built in", later a VMlet's path or repository
+  std::string runs;     ///< "the VP itself (VP assembly)", "VMlet stack 0.1.0"
+  std::string source;   ///< where it comes from: "built in", or a VMlet's path, origin and signature
+  bool isVmlet = false; ///< VMlets are found and typed, but not loaded yet
 };
 
 /// Every type this vvm knows.

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 
@@ -144,9 +145,15 @@ int runCommand(const RunOptions& o) {
       std::fprintf(stderr, "vvm: %s: %s\n", o.file.c_str(), error.c_str());
     return exitStatusFor(why);
   }
-  if (!launcherFor(detection->type)) {
+  auto launcher = launcherFor(detection->type);
+  if (!launcher) {
     std::fprintf(stderr, "vvm: %s: no VMlet can run %s (decided by %s)\n", o.file.c_str(), detection->type.c_str(),
                  std::string(vos::typedByName(detection->by)).c_str());
+    return static_cast<int>(Exit::NotFound);
+  }
+  if (launcher->isVmlet) {
+    std::fprintf(stderr, "vvm: %s: %s runs %s (%s), but this vvm cannot load VMlets yet\n", o.file.c_str(),
+                 launcher->runs.c_str(), detection->type.c_str(), launcher->source.c_str());
     return static_cast<int>(Exit::NotFound);
   }
   bool notFound = false;
@@ -207,6 +214,15 @@ int runCommand(const RunOptions& o) {
     }
   });
   if (tier && o.jitStats) tier->printStats(stderr);
+  if (tier && tier->busy()) {
+    // A compile is still running (loading LLVM takes tens of ms): the program is done and
+    // nothing waits for that code, so leave without joining the compile thread. _Exit skips
+    // static destructors, which must not run under a thread still inside LLVM.
+    if (o.gcStats) printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(exitStatus);
+  }
   tier.reset();
   if (o.gcStats) printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return exitStatus;

@@ -121,6 +121,11 @@ void Tier::drain() {
   idle_.wait(lock, [&] { return queue_.empty() && !busy_; });
 }
 
+bool Tier::busy() const {
+  std::lock_guard lock(mutex_);
+  return busy_;
+}
+
 void Tier::compileLoop() {
   for (;;) {
     Request r;

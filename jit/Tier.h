@@ -60,6 +60,9 @@ public:
   bool compileNow(core::Method& m);
   /// Waits until the queue is empty and nothing is compiling.
   void drain();
+  /// True while the compile thread is loading the backend or compiling. A process about to
+  /// exit need not wait for it: see RunCommand, which then ends with _Exit.
+  bool busy() const;
 
   Stats stats() const;
   /// The --jit-stats report.

@@ -152,3 +152,24 @@ TEST_CASE("vmlets lists what VVM_VMLET_PATH holds, with signature states and bro
   CHECK(r.out.find("does not match the content (changed after signing, or forged)") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("a file of a type a VMlet declares is typed to that VMlet, which cannot be loaded yet") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(P_tmpdir) / "vvm-vmlet-typing-test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "stack.vml") << "(vmlet stack (version \"0.2\") (type \"application/x-vvm-stack\" (magic 0 "
+                                      "#u8(83 84 75 49))))\n";
+  std::ofstream(dir / "prog") << "STK1 payload";
+  vvm::test::ScopedEnv path("VVM_VMLET_PATH", dir.c_str());
+  vvm::test::ScopedEnv data("XDG_DATA_HOME", "/nonexistent");
+  Result r = runVvm("inspect " + (dir / "prog").string());
+  CHECK(r.status == 0);
+  CHECK(r.out.find("decided: by magic") != std::string::npos);
+  CHECK(r.out.find("runs on: VMlet stack 0.2") != std::string::npos);
+  r = runVvm("run " + (dir / "prog").string());
+  CHECK(r.status == 4);
+  CHECK(r.out.find("VMlet stack 0.2 runs application/x-vvm-stack") != std::string::npos);
+  CHECK(r.out.find("cannot load VMlets yet") != std::string::npos);
+  fs::remove_all(dir);
+}
