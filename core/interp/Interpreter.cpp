@@ -663,14 +663,17 @@ dispatch:
       args = sp - callee->paramCount();
       goto enter;
     }
+// The target of a dispatch-slot call (operands: shape, slot), after checking the receiver.
+#define VIRTUAL_CALLEE()                                                                                               \
+  const Shape* s = OPTR(1, const Shape*);                                                                              \
+  size_t slot = static_cast<size_t>(OPND(2));                                                                          \
+  uint32_t n = s->vtable[slot]->paramCount();                                                                          \
+  Object* recv = sp[-static_cast<ptrdiff_t>(n)].ref;                                                                   \
+  NULL_CHECK(recv);                                                                                                    \
+  INSTANCE_CHECK(recv, s);                                                                                             \
+  callee = recv->shape->vtable[slot]
     VVM_CASE(CallVirt) {
-      const Shape* s = OPTR(1, const Shape*);
-      size_t slot = static_cast<size_t>(OPND(2));
-      uint32_t n = s->vtable[slot]->paramCount();
-      Object* recv = sp[-static_cast<ptrdiff_t>(n)].ref;
-      NULL_CHECK(recv);
-      INSTANCE_CHECK(recv, s);
-      callee = recv->shape->vtable[slot];
+      VIRTUAL_CALLEE();
       fp->ip = ip + 3;
       args = sp - n;
       goto enter;
@@ -682,13 +685,7 @@ dispatch:
       goto tail_call;
     }
     VVM_CASE(TailCallVirt) {
-      const Shape* s = OPTR(1, const Shape*);
-      size_t slot = static_cast<size_t>(OPND(2));
-      uint32_t n = s->vtable[slot]->paramCount();
-      Object* recv = sp[-static_cast<ptrdiff_t>(n)].ref;
-      NULL_CHECK(recv);
-      INSTANCE_CHECK(recv, s);
-      callee = recv->shape->vtable[slot];
+      VIRTUAL_CALLEE();
       goto tail_call;
     }
     tail_call : {

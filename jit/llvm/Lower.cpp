@@ -988,6 +988,26 @@ private:
   // ---- calls: arguments go where the interpreter's operand stack would hold them, so an
   // interpreted callee's frame starts there and stack-space limits agree across tiers.
 
+  /// A method's typed native entry, or null while it is interpreted (acquire: the code it
+  /// points to was published before it).
+  LV* loadFastEntry(core::Method* m) {
+    auto* entry = B.CreateLoad(ptr, constPtr(&m->fastEntry), "callee");
+    entry->setAtomic(llvm::AtomicOrdering::Acquire);
+    entry->setAlignment(llvm::Align(8));
+    return entry;
+  }
+
+  /// The inline cache's entry for a receiver shape, or null on a miss.
+  LV* cachedEntry(InlineCache* ic, LV* shape) {
+    LV* entry = llvm::Constant::getNullValue(ptr);
+    for (unsigned k = InlineCache::kEntries; k-- > 0;) {
+      LV* cached = loadField(constPtr(ic), offsetof(InlineCache, shape) + k * sizeof(void*), ptr);
+      LV* fast = loadField(constPtr(ic), offsetof(InlineCache, fast) + k * sizeof(void*), ptr);
+      entry = B.CreateSelect(B.CreateICmpEQ(shape, cached), fast, entry);
+    }
+    return entry;
+  }
+
   std::vector<LV*> popArguments(uint32_t n) {
     std::vector<LV*> args(stack_.end() - n, stack_.end());
     stack_.resize(stack_.size() - n);
@@ -1049,9 +1069,7 @@ private:
       if (ret != Kind::Void) push(r);
       return true;
     }
-    auto* entryLoad = B.CreateLoad(ptr, constPtr(&callee->fastEntry), "callee");
-    entryLoad->setAtomic(llvm::AtomicOrdering::Acquire);
-    entryLoad->setAlignment(llvm::Align(8));
+    LV* entryLoad = loadFastEntry(callee);
     llvm::BasicBlock* fastBB = llvm::BasicBlock::Create(C, "native", F_);
     llvm::BasicBlock* slowBB = llvm::BasicBlock::Create(C, "interpreted", F_);
     B.CreateCondBr(B.CreateIsNotNull(entryLoad), fastBB, slowBB);
@@ -1075,15 +1093,8 @@ private:
     std::vector<LV*> args = popArguments(n);
     LV* argBase = argumentBase();
     setIp(i);
-    // The inline cache: the entry of the first cached shape equal to the receiver's, or null.
     InlineCache* ic = host_.newInlineCache();
-    LV* shape = loadField(recv, 0, ptr, "shape");
-    LV* entry = llvm::Constant::getNullValue(ptr);
-    for (unsigned k = InlineCache::kEntries; k-- > 0;) {
-      LV* cached = loadField(constPtr(ic), offsetof(InlineCache, shape) + k * sizeof(void*), ptr);
-      LV* fast = loadField(constPtr(ic), offsetof(InlineCache, fast) + k * sizeof(void*), ptr);
-      entry = B.CreateSelect(B.CreateICmpEQ(shape, cached), fast, entry);
-    }
+    LV* entry = cachedEntry(ic, loadField(recv, 0, ptr, "shape"));
     llvm::BasicBlock* hitBB = llvm::BasicBlock::Create(C, "ic_hit", F_);
     llvm::BasicBlock* missBB = llvm::BasicBlock::Create(C, "ic_miss", F_);
     B.CreateCondBr(B.CreateIsNotNull(entry), hitBB, missBB);
@@ -1168,10 +1179,7 @@ private:
       return false;
     }
     popFrame();
-    auto* entry = B.CreateLoad(ptr, constPtr(&callee->fastEntry), "callee");
-    entry->setAtomic(llvm::AtomicOrdering::Acquire);
-    entry->setAlignment(llvm::Align(8));
-    tailCallThrough(i, entry, constPtr(callee), callee->sig, args);
+    tailCallThrough(i, loadFastEntry(callee), constPtr(callee), callee->sig, args);
     return false;
   }
 
@@ -1184,13 +1192,7 @@ private:
     std::vector<LV*> args = popArguments(n);
     // The target's typed entry by the inline cache, else by lookup (which may fill the cache).
     InlineCache* ic = host_.newInlineCache();
-    LV* shape = loadField(recv, 0, ptr, "shape");
-    LV* cached = llvm::Constant::getNullValue(ptr);
-    for (unsigned k = InlineCache::kEntries; k-- > 0;) {
-      LV* cs = loadField(constPtr(ic), offsetof(InlineCache, shape) + k * sizeof(void*), ptr);
-      LV* cf = loadField(constPtr(ic), offsetof(InlineCache, fast) + k * sizeof(void*), ptr);
-      cached = B.CreateSelect(B.CreateICmpEQ(shape, cs), cf, cached);
-    }
+    LV* cached = cachedEntry(ic, loadField(recv, 0, ptr, "shape"));
     llvm::BasicBlock* hit = B.GetInsertBlock();
     llvm::BasicBlock* missBB = llvm::BasicBlock::Create(C, "ic_miss", F_);
     llvm::BasicBlock* join = llvm::BasicBlock::Create(C, "", F_);
