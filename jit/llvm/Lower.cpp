@@ -604,40 +604,16 @@ private:
       return true;
     }
 
-    // ---- shuffles (kind-agnostic: they move SSA values)
-    case Op::Pop: pop(); return true;
-    case Op::Pop2: pop(), pop(); return true;
-    case Op::Dup: push(stack_.back()); return true;
-    case Op::DupX1: { // b a -> a b a
-      LV *a = pop(), *b = pop();
-      push(a), push(b), push(a);
-      return true;
-    }
-    case Op::DupX2: { // c b a -> a c b a
-      LV *a = pop(), *b = pop(), *c = pop();
-      push(a), push(c), push(b), push(a);
-      return true;
-    }
-    case Op::Dup2: { // b a -> b a b a
-      LV *a = pop(), *b = pop();
-      push(b), push(a), push(b), push(a);
-      return true;
-    }
-    case Op::Dup2X1: { // c b a -> b a c b a
-      LV *a = pop(), *b = pop(), *c = pop();
-      push(b), push(a), push(c), push(b), push(a);
-      return true;
-    }
-    case Op::Dup2X2: { // d c b a -> b a d c b a
-      LV *a = pop(), *b = pop(), *c = pop(), *d = pop();
-      push(b), push(a), push(d), push(c), push(b), push(a);
-      return true;
-    }
-    case Op::Swap: {
-      LV *a = pop(), *b = pop();
-      push(a), push(b);
-      return true;
-    }
+    // ---- shuffles: moved as SSA values, as their stack effects in the table say
+    case Op::Pop:
+    case Op::Pop2:
+    case Op::Dup:
+    case Op::DupX1:
+    case Op::DupX2:
+    case Op::Dup2:
+    case Op::Dup2X1:
+    case Op::Dup2X2:
+    case Op::Swap: return shuffle(in.op);
 
     // ---- integer arithmetic: wrapping, JVM division
     case Op::AddI32:
@@ -907,6 +883,18 @@ private:
   }
 
   llvm::AllocaInst* local(int64_t index) { return locals_[static_cast<size_t>(index)]; }
+
+  /// A shuffle straight from its stack effect in Instructions.def ("CBA>BACBA"): the letters
+  /// name values (rightmost is the top), whatever their kinds.
+  bool shuffle(Op op) {
+    std::string_view effect = core::info(op).effect;
+    size_t arrow = effect.find('>');
+    std::string_view pops = effect.substr(0, arrow), pushes = effect.substr(arrow + 1);
+    LV* value[4] = {};
+    for (size_t k = pops.size(); k-- > 0;) value[pops[k] - 'A'] = pop();
+    for (char c : pushes) push(value[c - 'A']);
+    return true;
+  }
 
   template <typename F> bool binary(F make) {
     LV* b = pop();
