@@ -76,6 +76,7 @@ namespace {
         t.fp = fp;                                                                                                     \
         const NativeCode* nc_ = detail::tierUp(t, method);                                                             \
         uint32_t r_ = nc_ && nc_->osr ? nc_->osr(&t, method->insnIndexOfTarget(dest_)) : kOsrNotEntered;               \
+        if (r_ != kOsrNotEntered) method->osrEntries.fetch_add(1, std::memory_order_relaxed);                          \
         if (r_ == kNativeException) goto unwind;                                                                       \
         if (r_ == kNativeOk) {                                                                                         \
           sp = locals + (method->sig.ret != Kind::Void);                                                               \

@@ -92,6 +92,8 @@ struct Method {
   /// The typed native entry (see NativeCode::fast), or null. Compiled callers load it from
   /// here and fall back to the interpreter while it is null.
   std::atomic<void*> fastEntry{nullptr};
+  /// Times the interpreter continued this method in compiled code at a loop (OSR).
+  std::atomic<uint32_t> osrEntries{0};
   /// The JIT's bookkeeping: not yet asked, queued, compiled, failed (stays interpreted).
   enum class Tier : uint8_t { Interpreted, Queued, Compiled, Failed };
   std::atomic<Tier> tier{Tier::Interpreted};

@@ -392,6 +392,7 @@ TEST_CASE("a hot loop continues in compiled code through on-stack replacement") 
     tier.drain();
     REQUIRE(loop->tier.load() == Method::Tier::Compiled);
     CHECK(loop->native.load()->osr != nullptr);
+    CHECK(loop->osrEntries.load() == 1); // the one call left the interpreter at a back edge
   }
   Outcome again = call(loop, {i32(1000)}); // now through the compiled entry
   CHECK(again.result.i64 == 499500);
