@@ -3,6 +3,7 @@
 
 #include "cmd/ExitStatus.h"
 #include "cmd/Launchers.h"
+#include "vmlets/Catalog.h"
 
 #include <fmt/format.h>
 
@@ -35,7 +36,13 @@ int inspectCommand(const InspectOptions& o) {
     return static_cast<int>(Exit::NotFound);
   }
   out += fmt::format("runs on: {}\nfrom:    {}\n", launcher->runs, launcher->source);
-  if (launcher->isVmlet) out += "note:    this vvm cannot load VMlets yet\n";
+  if (launcher->isVmlet()) {
+    std::vector<security::Failure> warnings;
+    auto trust = vmlets::userTrustStore({}, warnings);
+    for (const vmlets::Found& f : vmlets::findVmlets(vmlets::standardSearchDirs(), trust.ok() ? &*trust : nullptr))
+      if (f.path == launcher->vmletPath) out += fmt::format("signed:  {}\n", vmlets::describeSignature(f));
+    out += "note:    this vvm cannot load VMlets yet\n";
+  }
   std::fputs(out.c_str(), stdout);
   return 0;
 }

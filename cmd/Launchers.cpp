@@ -27,22 +27,18 @@ const Known& known() {
     bool ok = k.registry.add({std::string(kVpAssemblyType), {}, {".vp"}, {"vvm-vp"}}, error);
     VVM_ASSERT(ok);
     k.launchers.push_back(
-        {std::string(kVpAssemblyType), "the VP itself (VP assembly, docs/vp-format.md)", "built in", false});
-    security::TrustStore trust;
-    std::vector<security::Failure> skipped;
-    if (std::string dir = security::TrustStore::defaultDirectory(); !dir.empty())
-      (void)trust.addDirectory(dir, skipped);
-    for (const vmlets::Found& f : vmlets::findVmlets(vmlets::standardSearchDirs(), trust)) {
+        {std::string(kVpAssemblyType), "the VP itself (VP assembly, docs/vp-format.md)", "built in", ""});
+    // Typing needs the manifests only: signatures are checked where they are shown (inspect),
+    // and will be before a VMlet is loaded, not on every start-up.
+    for (const vmlets::Found& f : vmlets::findVmlets(vmlets::standardSearchDirs(), nullptr)) {
       if (!f.manifest) continue;
       for (const vos::TypeEntry& t : f.manifest->types) {
         if (!k.registry.add(t, error)) {
           spdlog::warn("{}: VMlet {} left out for type {}: {}", f.path, f.manifest->name, t.name, error);
           continue;
         }
-        std::string signature =
-            f.origin == vmlets::Origin::InstallTree ? std::string("install tree") : f.signature.describe();
         k.launchers.push_back({t.name, fmt::format("VMlet {} {}", f.manifest->name, f.manifest->version),
-                               fmt::format("{} ({}; {})", f.path, vmlets::originName(f.origin), signature), true});
+                               fmt::format("{} ({})", f.path, vmlets::originName(f.origin)), f.path});
       }
     }
     return k;

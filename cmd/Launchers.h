@@ -17,9 +17,10 @@ inline constexpr std::string_view kVpAssemblyType = "application/x-vvm-assembly"
 /// What runs a type, for `vvm inspect` and messages.
 struct Launcher {
   std::string type;
-  std::string runs;     ///< "the VP itself (VP assembly)", "VMlet stack 0.1.0"
-  std::string source;   ///< where it comes from: "built in", or a VMlet's path, origin and signature
-  bool isVmlet = false; ///< VMlets are found and typed, but not loaded yet
+  std::string runs;      ///< "the VP itself (VP assembly)", "VMlet stack 0.1.0"
+  std::string source;    ///< where it comes from: "built in", or a VMlet's path and origin
+  std::string vmletPath; ///< a VMlet's .vml file (VMlets are found and typed, not loaded yet)
+  bool isVmlet() const { return !vmletPath.empty(); }
 };
 
 /// Every type this vvm knows.

@@ -151,7 +151,7 @@ int runCommand(const RunOptions& o) {
                  std::string(vos::typedByName(detection->by)).c_str());
     return static_cast<int>(Exit::NotFound);
   }
-  if (launcher->isVmlet) {
+  if (launcher->isVmlet()) {
     std::fprintf(stderr, "vvm: %s: %s runs %s (%s), but this vvm cannot load VMlets yet\n", o.file.c_str(),
                  launcher->runs.c_str(), detection->type.c_str(), launcher->source.c_str());
     return static_cast<int>(Exit::NotFound);

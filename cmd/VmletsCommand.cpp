@@ -21,28 +21,21 @@ CLI::App* addVmletsCommand(CLI::App& app, VmletsOptions& o) {
 }
 
 int vmletsCommand(const VmletsOptions& o) {
-  security::TrustStore trust;
-  std::vector<security::Failure> skipped;
-  std::string dir = security::TrustStore::defaultDirectory();
-  if (!dir.empty()) {
-    if (auto st = trust.addDirectory(dir, skipped); !st.ok()) skipped.push_back(st.failure());
+  std::vector<security::Failure> warnings;
+  auto trust = vmlets::userTrustStore(o.trust, warnings);
+  for (const security::Failure& f : warnings) std::fprintf(stderr, "vvm vmlets: warning: %s\n", f.format().c_str());
+  if (!trust.ok()) {
+    std::fprintf(stderr, "vvm vmlets: %s\n", trust.failure().format().c_str());
+    return static_cast<int>(Exit::LoadFailed);
   }
-  for (const security::Failure& f : skipped) std::fprintf(stderr, "vvm vmlets: warning: %s\n", f.format().c_str());
-  for (const std::string& key : o.trust) {
-    if (auto st = trust.addKeyFile(key); !st.ok()) {
-      std::fprintf(stderr, "vvm vmlets: %s\n", st.failure().format().c_str());
-      return static_cast<int>(Exit::LoadFailed);
-    }
-  }
-  auto found = vmlets::findVmlets(vmlets::standardSearchDirs(), trust);
+  auto found = vmlets::findVmlets(vmlets::standardSearchDirs(), &*trust);
   if (found.empty()) {
     std::fputs("no VMlets found (vvm vmlets --help says where it looks)\n", stdout);
     return 0;
   }
   std::string out = fmt::format("{:<16} {:<10} {:<32} {:<16} {}\n", "NAME", "VERSION", "TYPES", "FROM", "SIGNATURE");
   for (const vmlets::Found& f : found) {
-    std::string signature =
-        f.origin == vmlets::Origin::InstallTree ? "install tree (trusted by location)" : f.signature.describe();
+    std::string signature = vmlets::describeSignature(f);
     if (!f.manifest) {
       out += fmt::format("{:<16} {:<10} {:<32} {:<16} {}\n", "?", "?", "(unreadable, see below)",
                          vmlets::originName(f.origin), signature);

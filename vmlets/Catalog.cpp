@@ -47,7 +47,23 @@ std::vector<SearchDir> standardSearchDirs() {
   return dirs;
 }
 
-std::vector<Found> findVmlets(const std::vector<SearchDir>& dirs, const security::TrustStore& trust) {
+std::string describeSignature(const Found& f) {
+  if (f.origin == Origin::InstallTree) return "install tree (trusted by location)";
+  return f.signature ? f.signature->describe() : "not checked";
+}
+
+security::Result<security::TrustStore> userTrustStore(const std::vector<std::string>& extraKeys,
+                                                      std::vector<security::Failure>& warnings) {
+  security::TrustStore trust;
+  if (std::string dir = security::TrustStore::defaultDirectory(); !dir.empty()) {
+    if (auto st = trust.addDirectory(dir, warnings); !st.ok()) warnings.push_back(st.failure());
+  }
+  for (const std::string& key : extraKeys)
+    if (auto st = trust.addKeyFile(key); !st.ok()) return st.failure();
+  return trust;
+}
+
+std::vector<Found> findVmlets(const std::vector<SearchDir>& dirs, const security::TrustStore* trust) {
   std::vector<Found> found;
   for (const SearchDir& dir : dirs) {
     std::error_code ec;
@@ -67,7 +83,7 @@ std::vector<Found> findVmlets(const std::vector<SearchDir>& dirs, const security
         found.push_back(std::move(f));
         continue;
       }
-      f.signature = trust.checkEmbedded(*text, f.path);
+      if (trust) f.signature = trust->checkEmbedded(*text, f.path);
       Manifest m;
       Diagnostics diags;
       if (readManifest(*text, f.path, m, diags))

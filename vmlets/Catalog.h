@@ -29,15 +29,25 @@ std::vector<SearchDir> standardSearchDirs();
 struct Found {
   std::string path;
   Origin origin;
-  std::optional<Manifest> manifest; ///< unset when the file cannot be read or is malformed
-  std::string problem;              ///< why not: located diagnostics
-  security::SignatureCheck signature;
+  std::optional<Manifest> manifest;                  ///< unset when the file cannot be read or is malformed
+  std::string problem;                               ///< why not: located diagnostics
+  std::optional<security::SignatureCheck> signature; ///< when a trust store was given
 };
+
+/// How a found VMlet's signature stands, for people: the check, or "install tree" for the
+/// VMlets that ship with vvm (trusted by where they are).
+std::string describeSignature(const Found& f);
 
 /// Largest .vml file read (a VMlet is a language description, not a payload).
 constexpr size_t kMaxVmletBytes = 1u << 20;
 
-/// Every *.vml file directly in the directories, in directory order then name order.
-std::vector<Found> findVmlets(const std::vector<SearchDir>& dirs, const security::TrustStore& trust);
+/// Every *.vml file directly in the directories, in directory order then name order. Their
+/// signatures are checked against `trust` when one is given (typing a file needs none).
+std::vector<Found> findVmlets(const std::vector<SearchDir>& dirs, const security::TrustStore* trust);
+
+/// The trust store of the user's trusted-keys directory plus `extraKeys` (public key files).
+/// Unusable keys in the directory are described in `warnings`; an unusable extra key fails.
+security::Result<security::TrustStore> userTrustStore(const std::vector<std::string>& extraKeys,
+                                                      std::vector<security::Failure>& warnings);
 
 } // namespace vvm::vmlets

@@ -167,6 +167,7 @@ TEST_CASE("a file of a type a VMlet declares is typed to that VMlet, which canno
   CHECK(r.status == 0);
   CHECK(r.out.find("decided: by magic") != std::string::npos);
   CHECK(r.out.find("runs on: VMlet stack 0.2") != std::string::npos);
+  CHECK(r.out.find("signed:  not signed") != std::string::npos);
   r = runVvm("run " + (dir / "prog").string());
   CHECK(r.status == 4);
   CHECK(r.out.find("VMlet stack 0.2 runs application/x-vvm-stack") != std::string::npos);
