@@ -1,6 +1,7 @@
 // `vvm keygen` and `vvm sign` as a user meets them: the files they write, what they print, their
 // messages and exit statuses. Runs the built binary; checks its work with the security library.
 #include "RunVvm.h"
+#include "test/support/Files.h"
 #include "test/support/TempDir.h"
 
 #include "security/KeyFile.h"
@@ -20,17 +21,8 @@ using vvm::test::VvmRun;
 
 namespace {
 
-std::string contents(const std::string& path) {
-  auto file = readSmallFile(path, 1 << 20);
-  REQUIRE(file.ok());
-  return file->data;
-}
-
-mode_t modeOf(const std::string& path) {
-  struct stat st;
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
-}
+using test::contents;
+using test::modeOf;
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;

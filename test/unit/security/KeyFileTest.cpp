@@ -1,5 +1,6 @@
 // Ed25519 keys and key files: generation, saving and loading, file modes, and the located
 // errors of malformed key files.
+#include "test/support/Files.h"
 #include "test/support/TempDir.h"
 
 #include "security/Base64.h"
@@ -15,11 +16,7 @@ using namespace vvm::security;
 
 namespace {
 
-mode_t modeOf(const std::string& path) {
-  struct stat st;
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
-}
+using test::modeOf;
 
 KeyPair newPair() {
   auto pair = generateKeyPair();

@@ -1,5 +1,6 @@
 // Signing files on disk: embedded and detached signatures, what happens to a signature already
 // there, symbolic links, permission bits, and the files that are refused.
+#include "test/support/Files.h"
 #include "test/support/TempDir.h"
 
 #include "security/SignFile.h"
@@ -17,22 +18,13 @@ using namespace std::string_literals;
 
 namespace {
 
+using test::contents;
+using test::modeOf;
+
 KeyPair newPair() {
   auto pair = generateKeyPair();
   REQUIRE(pair.ok());
   return *pair;
-}
-
-std::string contents(const std::string& path) {
-  auto file = readSmallFile(path, kMaxSignedFileBytes);
-  REQUIRE(file.ok());
-  return file->data;
-}
-
-mode_t modeOf(const std::string& path) {
-  struct stat st;
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
 }
 
 /// True when the embedded signature of the file at `path` is `key`'s over the rest of the file.

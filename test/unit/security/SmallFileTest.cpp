@@ -1,5 +1,6 @@
 // Staged writes: a file written beside its destination is put in place by commit() alone, and
 // removed when it is dropped uncommitted.
+#include "test/support/Files.h"
 #include "test/support/TempDir.h"
 
 #include "security/SmallFile.h"
@@ -14,16 +15,12 @@ using namespace vvm::security;
 
 namespace {
 
+using test::contents;
+
 size_t filesIn(const std::string& dir) {
   size_t n = 0;
   for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir)) ++n;
   return n;
-}
-
-std::string contents(const std::string& path) {
-  auto file = readSmallFile(path, 1024);
-  REQUIRE(file.ok());
-  return file->data;
 }
 
 } // namespace
