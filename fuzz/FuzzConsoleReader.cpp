@@ -1,11 +1,12 @@
 // libFuzzer target for the console reader (console/Reader.h), which reads console scripts,
-// REPL input and VMlets (.vml), and for the VMlet manifest reader behind it: whatever the
-// bytes, the reader must return the data it read or one located diagnostic, without crashing,
-// hanging or tripping a sanitizer; what it reads must print back to text that reads as the
-// same data (the printed form is a fixpoint); and the manifest reader must accept or give
-// located errors.
+// REPL input, VMlets (.vml) and the global rules (rules.vc), and for the VMlet manifest and
+// rules readers behind it: whatever the bytes, the reader must return the data it read or one
+// located diagnostic, without crashing, hanging or tripping a sanitizer; what it reads must
+// print back to text that reads as the same data (the printed form is a fixpoint); and the
+// manifest and rules readers must accept or give located errors.
 #include "console/Reader.h"
 #include "vmlets/Manifest.h"
+#include "vmlets/Rules.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ok == manifestDiags.hasErrors()) fail("readManifest's result disagrees with its diagnostics");
   for (const auto& d : manifestDiags.all())
     if (d.file != file || d.message.empty()) fail("manifest diagnostic without a file or a message");
+  // The text reads, so every rules error is about a datum: it has a line and a column.
+  vvm::vmlets::Rules rules;
+  vvm::Diagnostics rulesDiags;
+  bool rulesOk = vvm::vmlets::readRules(text, file, rules, rulesDiags);
+  if (rulesOk == rulesDiags.hasErrors()) fail("readRules' result disagrees with its diagnostics");
+  for (const auto& d : rulesDiags.all())
+    if (d.file != file || d.line == 0 || d.col == 0 || d.message.empty()) fail("rules diagnostic without a place");
   std::string first = printed(read);
   vvm::Diagnostics again;
   auto reread = vvm::console::readAll(first, file, again);
