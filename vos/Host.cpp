@@ -238,6 +238,16 @@ std::optional<std::string> readFile(const std::string& path, size_t maxBytes, st
   return data;
 }
 
+std::optional<std::string_view> basePrimitiveCapability(std::string_view name) {
+  static constexpr std::pair<std::string_view, std::string_view> kCapabilities[] = {
+#define VVM_PRIM(Name, Capability, Params, Result, Fn, Doc) {Name, Capability},
+#include "vos/BasePrimitives.def"
+  };
+  for (auto [prim, capability] : kCapabilities)
+    if (prim == name) return capability;
+  return std::nullopt;
+}
+
 void registerBasePrimitives(core::Runtime& rt) {
   static char outBuffer[1 << 16];
   static bool buffered = false;
@@ -245,7 +255,8 @@ void registerBasePrimitives(core::Runtime& rt) {
     std::setvbuf(stdout, outBuffer, _IOFBF, sizeof outBuffer);
     buffered = true;
   }
-#define VVM_PRIM(Name, Params, Result, Fn, Doc) rt.primitives().add(Name, parseSig(Params, Result), Fn, Doc);
+#define VVM_PRIM(Name, Capability, Params, Result, Fn, Doc)                                                            \
+  rt.primitives().add(Name, parseSig(Params, Result), Fn, Doc);
 #include "vos/BasePrimitives.def"
 }
 

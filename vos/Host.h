@@ -38,5 +38,7 @@ int writeAll(int fd, std::string_view data);
 
 /// Registers the base primitives (BasePrimitives.def) in `rt`.
 void registerBasePrimitives(core::Runtime& rt);
+/// The capability a base primitive needs ("" for none), or nullopt when `name` is not one.
+std::optional<std::string_view> basePrimitiveCapability(std::string_view name);
 
 } // namespace vvm::vos

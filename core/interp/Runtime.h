@@ -81,6 +81,9 @@ public:
 
   ErrorFactory errorFactory = nullptr;
   TierUpHook tierUpHook = nullptr;
+  /// The console language's per-runtime state (console/Values.h), once it is loaded: its
+  /// primitives reach it from the thread they run on.
+  void* consoleState = nullptr;
   /// The token that `exit` unwinds with: no handler catches it, not even cleanups.
   Object* exitToken() const { return exitToken_; }
 

@@ -69,13 +69,17 @@ Object* Module::internString(std::string_view text) {
   if (it != strings_.end()) return it->second;
   Object* s = rt_.newString(text);
   if (!s) return nullptr;
+  pin(s);
+  strings_.emplace(std::string(text), s);
+  return s;
+}
+
+void Module::pin(Object* o) {
   if (pinCount_ % kPinsPerBlock == 0) {
     pins_ = static_cast<Object**>(gc::allocRoot(kPinsPerBlock * sizeof(Object*)));
     rootBlocks_.push_back(pins_);
   }
-  pins_[pinCount_++ % kPinsPerBlock] = s;
-  strings_.emplace(std::string(text), s);
-  return s;
+  pins_[pinCount_++ % kPinsPerBlock] = o;
 }
 
 } // namespace vvm::core

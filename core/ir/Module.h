@@ -52,6 +52,8 @@ public:
   /// The interned string object for `text`, kept alive as long as the module; nullptr when
   /// the heap is exhausted.
   Object* internString(std::string_view text);
+  /// Keeps `o` alive as long as the module (symbols, constants, objects C++ tables point to).
+  void pin(Object* o);
 
 private:
   Runtime& rt_;
