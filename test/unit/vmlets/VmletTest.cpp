@@ -1,0 +1,146 @@
+// Loading VMlets: the body forms, template verification, the sandbox, and translating and
+// running an application through the example VMlet (vmlets/shipped/stack.vml).
+#include "vmlets/Vmlet.h"
+
+#include "../../support/Files.h"
+#include "../TestSupport.h"
+#include "console/Compiler.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace vvm;
+
+namespace {
+
+const std::string kManifest =
+    R"((vmlet tiny (version "1.0.0") (type "application/x-tiny" (suffix ".tiny")) (capability stdout))
+)";
+
+struct Loaded {
+  std::unique_ptr<vmlets::Vmlet> vmlet;
+  std::string errors;
+};
+
+Loaded load(const std::string& text, const std::string& file = "tiny.vml") {
+  static core::Thread* thread = new core::Thread(test::runtime());
+  console::installConsole(test::runtime());
+  Diagnostics d;
+  Loaded out;
+  out.vmlet = vmlets::loadVmlet(file, text, *thread, d);
+  out.errors = d.format();
+  return out;
+}
+
+std::string stackVmlet() { return test::contents(std::string(VVM_SOURCE_DIR) + "/vmlets/shipped/stack.vml"); }
+
+/// A one-method STK program: main(locals) with `code`, returning nothing.
+std::string stkProgram(const std::vector<uint8_t>& code, uint8_t locals = 0) {
+  std::string b = "STK1";
+  b += '\0';
+  b += '\1';
+  b += '\4';
+  b += "main";
+  b += '\0';
+  b += static_cast<char>(locals);
+  b += '\0';
+  uint32_t n = static_cast<uint32_t>(code.size());
+  for (int shift = 24; shift >= 0; shift -= 8) b += static_cast<char>((n >> shift) & 0xff);
+  b.append(code.begin(), code.end());
+  return b;
+}
+
+vmlets::AppRun run(vmlets::Vmlet& vm, const std::string& program) {
+  static core::Thread* thread = new core::Thread(test::runtime());
+  static int apps = 0;
+  auto* module =
+      new core::Module(test::runtime(), "app" + std::to_string(++apps) + ".stk"); // kept: code may stay referenced
+  return vmlets::runApplication(vm, "prog.stk", program, *module, *thread);
+}
+
+} // namespace
+
+TEST_CASE("the example VMlet loads and its templates verify", "[vmlets]") {
+  Loaded l = load(stackVmlet(), "stack.vml");
+  INFO(l.errors);
+  REQUIRE(l.vmlet);
+  CHECK(l.vmlet->manifest.name == "stack");
+  CHECK(l.vmlet->opcodes[0x01].name == "push");
+  CHECK(l.vmlet->derived.count("square") == 1);
+  CHECK(l.vmlet->entryName == "load-program");
+}
+
+TEST_CASE("an STK program runs through the example VMlet", "[vmlets]") {
+  Loaded l = load(stackVmlet(), "stack.vml");
+  REQUIRE(l.vmlet);
+  // push 6, sq, print (36), ret
+  vmlets::AppRun r = run(*l.vmlet, stkProgram({0x01, 0, 0, 0, 6, 0x0D, 0x30, 0x21}));
+  INFO(r.message);
+  CHECK(r.stage == vmlets::AppRun::Stage::Ok);
+}
+
+TEST_CASE("malformed applications are refused while loading, with the place", "[vmlets]") {
+  Loaded l = load(stackVmlet(), "stack.vml");
+  REQUIRE(l.vmlet);
+  auto refused = [&](const std::string& program) {
+    vmlets::AppRun r = run(*l.vmlet, program);
+    CHECK(r.stage == vmlets::AppRun::Stage::LoadFailed);
+    return r.message;
+  };
+  CHECK_THAT(refused("STK1"), Catch::Contains("the file ends inside the header"));
+  CHECK_THAT(refused(stkProgram({0xEE})), Catch::Contains("byte 0: undefined opcode 0xee"));
+  CHECK_THAT(refused(stkProgram({0x01, 0, 0})), Catch::Contains("push needs 5 bytes"));
+  CHECK_THAT(refused(stkProgram({0x10, 0, 2, 0x21})), Catch::Contains("not the start of an instruction"));
+  CHECK_THAT(refused(stkProgram({0x04, 0x21})), Catch::Contains("does not verify"));          // add on an empty stack
+  CHECK_THAT(refused(stkProgram({0x02, 5, 0x0B, 0x21})), Catch::Contains("does not verify")); // no local 5
+  CHECK_THAT(refused(stkProgram({0x20, 0, 9, 0x21})), Catch::Contains("no method 9"));
+  std::string trailing = stkProgram({0x21}) + "x";
+  CHECK_THAT(refused(trailing), Catch::Contains("bytes after the last method"));
+}
+
+TEST_CASE("VMlet bodies: located errors for malformed forms", "[vmlets]") {
+  auto error = [&](const std::string& body) {
+    Loaded l = load(kManifest + body);
+    CHECK_FALSE(l.vmlet);
+    return l.errors;
+  };
+  CHECK_THAT(error("(def-opcode 300 big ())\n(entry f)"),
+             Catch::Contains("tiny.vml:2:13: error: opcode 300 is outside 0..255"));
+  CHECK_THAT(error("(def-opcode 1 a ())\n(def-opcode 1 b ())"), Catch::Contains("defined twice"));
+  CHECK_THAT(error("(def-opcode 1 a () (frobnicate))"), Catch::Contains("frobnicate is neither a VP instruction"));
+  CHECK_THAT(error("(def-opcode 1 a () (const.i32))"), Catch::Contains("const.i32 takes 1 operand, given 0"));
+  CHECK_THAT(error("(def-opcode 1 a (u8) (const.i32 $1))"), Catch::Contains("there is no $1"));
+  CHECK_THAT(error("(def-opcode 1 a () (add.i32 ) (const.null) (add.i32))"), Catch::Contains("does not verify"));
+  CHECK_THAT(error("(def-opcode 1 a () (callprim \"no.such\"))"), Catch::Contains("no primitive no.such"));
+  CHECK_THAT(error("(def-opcode 1 a () (callprim \"args.count\"))"),
+             Catch::Contains("needs the capability args, which the manifest does not ask for"));
+  CHECK_THAT(error("(def-opcode 1 a () (jmp 4))"), Catch::Contains("a branch needs (target $k)"));
+  CHECK_THAT(error("(def-opcode 1 a () (new Point))"), Catch::Contains("cannot appear in templates"));
+  CHECK_THAT(error("(def-instruction (add.i32) (nop))"), Catch::Contains("is a VP instruction"));
+  CHECK_THAT(error("(define x (launch-missiles))\n(entry x)"), Catch::Contains("procedures or constants"));
+  CHECK_THAT(error("(display \"hi\")"), Catch::Contains("expressions do not run"));
+  CHECK_THAT(error("(define-macro (m) 1)"), Catch::Contains("define-macro is not allowed"));
+  CHECK_THAT(error("(define (f) 1)"), Catch::Contains("no (entry PROCEDURE)"));
+  CHECK_THAT(error("(entry g)\n(define (f) 1)"), Catch::Contains("entry g is not a procedure"));
+}
+
+TEST_CASE("a VMlet's console code lives in a sandbox", "[vmlets]") {
+  auto error = [&](const std::string& manifest, const std::string& body) {
+    Loaded l = load(manifest + body);
+    return l.vmlet ? std::string("loaded") : l.errors;
+  };
+  // exit is never available; output only with the stdout capability; no redefinition of core names.
+  CHECK_THAT(error(kManifest, "(define (f b) (exit 3))\n(entry f)"),
+             Catch::Contains("exit is not available in a VMlet's sandbox"));
+  std::string quiet = R"((vmlet q (version "1.0.0") (type "application/x-q" (suffix ".q"))))"
+                      "\n";
+  CHECK_THAT(error(quiet, "(define (f b) (display b))\n(entry f)"), Catch::Contains("display is not available"));
+  CHECK(error(kManifest, "(define (f b) (display b))\n(entry f)") == "loaded");
+  CHECK_THAT(error(kManifest, "(define (car x) x)\n(entry car)"), Catch::Contains("car is a core name"));
+  CHECK_THAT(error(kManifest, "(define (vp-declare x) x)\n(entry vp-declare)"),
+             Catch::Contains("vp-declare is a core name"));
+  CHECK_THAT(error(kManifest, "(define (f b) (%unbound 'x))\n(entry f)"),
+             Catch::Contains("internal to the console compiler"));
+}
