@@ -6,6 +6,8 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 # libcurl (Debian libcurl4-openssl-dev) for vos/Fetch.cpp only: 7.80 for curl_url_strerror; from
 # 7.85 on, the protocol lists are given as CURLOPT_PROTOCOLS_STR.
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl>=7.80)
+# libedit (Debian libedit-dev) for the console's line editing and history (cmd/ConsoleCommand.cpp).
+pkg_check_modules(EDIT REQUIRED IMPORTED_TARGET libedit)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Threads REQUIRED)

@@ -15,7 +15,8 @@ CLI::App* addInspectCommand(CLI::App& app, InspectOptions& o) {
   CLI::App* cmd = app.add_subcommand("inspect", "Show a file's detected type and what would run it");
   cmd->add_option("file", o.file, "The application file")->required();
   cmd->add_option("--type", o.type, "Take this type instead of detecting one (as vvm run --type does)");
-  cmd->footer("Types are decided by --type, then magic bytes, then the file suffix, then a #! first line.");
+  cmd->footer("Types are decided by --type, then magic bytes, then the file suffix, then a #! first line. A type "
+              "that only a repository's VMlet runs has that VMlet fetched (or taken from the cache) and verified.");
   return cmd;
 }
 
@@ -36,7 +37,21 @@ int inspectCommand(const InspectOptions& o) {
     return static_cast<int>(Exit::NotFound);
   }
   out += fmt::format("runs on: {}\nfrom:    {}\n", launcher->runs, launcher->source);
-  if (launcher->isVmlet()) {
+  if (launcher->remote) {
+    // Fetched and verified as `vvm run` would, so that what inspect says is what run meets.
+    int status = 0;
+    auto vmlet = obtainRemoteVmlet(*launcher, error, status);
+    if (!vmlet) {
+      std::fputs(out.c_str(), stdout);
+      std::fprintf(stderr, "vvm inspect: %s: %s cannot be used: %s\n", o.file.c_str(), launcher->runs.c_str(),
+                   error.c_str());
+      return status;
+    }
+    out += fmt::format("signed:  {}\ncached:  {} ({})\n", vmlet->signature.describe(),
+                       vmlet->cachePath.empty() ? "no" : vmlet->cachePath,
+                       vmlet->fromCache ? "verified again from the cache" : "fetched and verified now");
+    out += "note:    this vvm cannot load VMlets yet\n";
+  } else if (launcher->isVmlet()) {
     std::vector<security::Failure> warnings;
     auto trust = vmlets::userTrustStore({}, warnings);
     for (const vmlets::Found& f : vmlets::findVmlets(vmlets::standardSearchDirs(), trust.ok() ? &*trust : nullptr))

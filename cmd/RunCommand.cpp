@@ -4,6 +4,7 @@
 
 #include "cmd/ExitStatus.h"
 #include "cmd/Launchers.h"
+#include "cmd/VmletRun.h"
 #include "core/interp/Interpreter.h"
 #include "core/interp/Runtime.h"
 #include "core/interp/Thread.h"
@@ -56,9 +57,21 @@ void printGcStats(double seconds) {
                s.bytesAllocated / 1048576.0, static_cast<unsigned long long>(s.gcMillis), seconds);
 }
 
-/// Runs `body` on a new thread with a native stack big enough for `frames` VP frames of
-/// compiled code (which recurses on the native stack, unlike the interpreter), registered with
-/// the collector. The stack is reserved address space; only the pages used are touched.
+int listPrimitives(core::Runtime& rt) {
+  for (const core::Primitive* p : rt.primitives().all()) {
+    std::string params;
+    for (core::Kind k : p->sig.params) params += (params.empty() ? "" : " ") + std::string(core::kindName(k));
+    vos::writeOut(fmt::format("{:<14} ({}) {:<5} {}\n", p->name, params, core::kindName(p->sig.ret), p->doc));
+  }
+  vos::flushOut();
+  return 0;
+}
+
+} // namespace
+
+// Runs `body` on a new thread with a native stack big enough for `frames` VP frames of
+// compiled code (which recurses on the native stack, unlike the interpreter), registered with
+// the collector. The stack is reserved address space; only the pages used are touched.
 void runOnLargeStack(uint32_t frames, const std::function<void()>& body) {
   constexpr size_t kBytesPerFrame = 1024; // generous: compiled frames are ~50-200 bytes
   size_t bytes = std::clamp<size_t>(size_t{frames} * kBytesPerFrame, 64u << 20, size_t{8} << 30);
@@ -81,18 +94,6 @@ void runOnLargeStack(uint32_t frames, const std::function<void()>& body) {
   }
   pthread_attr_destroy(&attr);
 }
-
-int listPrimitives(core::Runtime& rt) {
-  for (const core::Primitive* p : rt.primitives().all()) {
-    std::string params;
-    for (core::Kind k : p->sig.params) params += (params.empty() ? "" : " ") + std::string(core::kindName(k));
-    vos::writeOut(fmt::format("{:<14} ({}) {:<5} {}\n", p->name, params, core::kindName(p->sig.ret), p->doc));
-  }
-  vos::flushOut();
-  return 0;
-}
-
-} // namespace
 
 CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   CLI::App* run = app.add_subcommand("run", "Run a program: vvm run [OPTIONS] FILE [ARGS...]");
@@ -151,38 +152,71 @@ int runCommand(const RunOptions& o) {
                  std::string(vos::typedByName(detection->by)).c_str());
     return static_cast<int>(Exit::NotFound);
   }
+  // What runs on the program's thread: the VMlet's application or the VP assembly's main.
+  std::function<int(core::Thread&)> program;
+  std::string vmletText;
   if (launcher->isVmlet()) {
-    std::fprintf(stderr, "vvm: %s: %s runs %s (%s), but this vvm cannot load VMlets yet\n", o.file.c_str(),
-                 launcher->runs.c_str(), detection->type.c_str(), launcher->source.c_str());
-    return static_cast<int>(Exit::NotFound);
+    bool verified = false;
+    if (launcher->remote) {
+      // A repository's VMlet is fetched (or taken from the cache) and verified before anything
+      // else: the loader is given its verified text, never unverified bytes.
+      int status = 0;
+      auto vmlet = obtainRemoteVmlet(*launcher, error, status);
+      if (!vmlet) {
+        std::fprintf(stderr, "vvm: %s: %s runs %s, but it cannot be used: %s\n", o.file.c_str(), launcher->runs.c_str(),
+                     detection->type.c_str(), error.c_str());
+        return status;
+      }
+      spdlog::info("{}: {} from {}, verified, {}", o.file, launcher->runs, vmlet->url,
+                   vmlet->fromCache           ? "from the cache"
+                   : vmlet->cachePath.empty() ? "not cached"
+                                              : "now cached");
+      vmletText = vmlet->text;
+      verified = true;
+    }
+    if (int status = prepareVmlet(o, *launcher, vmletText, verified); status != 0) return status;
+    program = [&](core::Thread& thread) { return runThroughVmlet(o, *launcher, vmletText, thread); };
   }
-  bool notFound = false;
-  auto text = vos::readFile(o.file, kMaxProgramBytes, error, notFound);
-  if (!text) {
-    std::fprintf(stderr, "vvm: %s: %s\n", o.file.c_str(), error.c_str());
-    return static_cast<int>(notFound ? Exit::NotFound : Exit::LoadFailed);
-  }
-
   core::Module module(rt, o.file);
-  Diagnostics diags;
-  auto loadStart = std::chrono::steady_clock::now();
-  if (!core::assemble(*text, o.file, module, diags)) {
-    std::fputs(diags.format().c_str(), stderr);
-    return static_cast<int>(Exit::LoadFailed);
-  }
-  spdlog::info("{}: {} methods, {} shapes assembled and verified in {:.2f} ms", o.file, module.methods().size(),
-               module.shapes().size(),
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - loadStart).count());
-  if (o.dumpVp) std::fputs(core::disassemble(module).c_str(), stderr);
-  core::Method* main = module.findMethod("main");
-  if (!main) {
-    std::fprintf(stderr, "%s: error: no method 'main' (define .method main () void)\n", o.file.c_str());
-    return static_cast<int>(Exit::LoadFailed);
-  }
-  if (!main->sig.params.empty() || (main->sig.ret != core::Kind::Void && main->sig.ret != core::Kind::I32)) {
-    std::fprintf(stderr, "%s:%u: error: 'main' must take no parameters and return void or i32\n", o.file.c_str(),
-                 main->line);
-    return static_cast<int>(Exit::LoadFailed);
+  if (!program) {
+    bool notFound = false;
+    auto text = vos::readFile(o.file, kMaxProgramBytes, error, notFound);
+    if (!text) {
+      std::fprintf(stderr, "vvm: %s: %s\n", o.file.c_str(), error.c_str());
+      return static_cast<int>(notFound ? Exit::NotFound : Exit::LoadFailed);
+    }
+
+    Diagnostics diags;
+    auto loadStart = std::chrono::steady_clock::now();
+    if (!core::assemble(*text, o.file, module, diags)) {
+      std::fputs(diags.format().c_str(), stderr);
+      return static_cast<int>(Exit::LoadFailed);
+    }
+    spdlog::info("{}: {} methods, {} shapes assembled and verified in {:.2f} ms", o.file, module.methods().size(),
+                 module.shapes().size(),
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - loadStart).count());
+    if (o.dumpVp) std::fputs(core::disassemble(module).c_str(), stderr);
+    core::Method* main = module.findMethod("main");
+    if (!main) {
+      std::fprintf(stderr, "%s: error: no method 'main' (define .method main () void)\n", o.file.c_str());
+      return static_cast<int>(Exit::LoadFailed);
+    }
+    if (!main->sig.params.empty() || (main->sig.ret != core::Kind::Void && main->sig.ret != core::Kind::I32)) {
+      std::fprintf(stderr, "%s:%u: error: 'main' must take no parameters and return void or i32\n", o.file.c_str(),
+                   main->line);
+      return static_cast<int>(Exit::LoadFailed);
+    }
+    program = [&, main](core::Thread& thread) {
+      core::Value result{};
+      core::Status status = core::invoke(thread, main, nullptr, &result);
+      vos::flushOut();
+      if (status == core::Status::Exception) {
+        if (thread.exiting) return thread.exitStatus;
+        printUncaught(thread, o.file);
+        return static_cast<int>(Exit::AppFailed);
+      }
+      return main->sig.ret == core::Kind::I32 ? result.i32 : 0;
+    };
   }
 
   vos::setArguments(o.args);
@@ -199,19 +233,8 @@ int runCommand(const RunOptions& o) {
   int exitStatus = 0;
   runOnLargeStack(config.maxFrames, [&] {
     core::Thread thread(rt);
-    core::Value result{};
-    core::Status status = core::invoke(thread, main, nullptr, &result);
+    exitStatus = program(thread);
     vos::flushOut();
-    if (status == core::Status::Exception) {
-      if (thread.exiting) {
-        exitStatus = thread.exitStatus;
-      } else {
-        printUncaught(thread, o.file);
-        exitStatus = static_cast<int>(Exit::AppFailed);
-      }
-    } else if (main->sig.ret == core::Kind::I32) {
-      exitStatus = result.i32;
-    }
   });
   if (tier && o.jitStats) tier->printStats(stderr);
   if (tier && tier->busy()) {

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,9 @@ struct RunOptions {
 CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
 /// Runs it; returns the process exit status.
 int runCommand(const RunOptions& options);
+
+/// Runs `body` on a new thread (registered with the collector) whose native stack is big
+/// enough for `frames` VP frames of compiled code, which recurses on the native stack.
+void runOnLargeStack(uint32_t frames, const std::function<void()>& body);
 
 } // namespace vvm::cmd

@@ -1,4 +1,5 @@
-// `vvm vmlets`: the VMlets vvm can find, with their versions, types, origin and signature.
+// `vvm vmlets`: the VMlets vvm can find, with their versions, types, origin and signature, and
+// those the configured repositories list (with the signature of the copy cached, if there is one).
 #pragma once
 
 #include <CLI/CLI.hpp>

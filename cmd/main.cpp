@@ -1,9 +1,12 @@
 // The `vvm` executable: CLI11 sub-commands, spdlog set-up, exit statuses. Wiring only.
+#include "cmd/ConsoleCommand.h"
 #include "cmd/ExitStatus.h"
 #include "cmd/InspectCommand.h"
 #include "cmd/KeyCommands.h"
 #include "cmd/RunCommand.h"
+#include "cmd/VerifyCommand.h"
 #include "cmd/VmletsCommand.h"
+#include "vmlets/Repository.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -25,17 +28,6 @@ std::string exitStatusHelp() {
 }
 
 namespace {
-
-/// Sub-commands whose machinery arrives in later work: they exist, and say so plainly.
-struct Pending {
-  const char* name;
-  const char* summary;
-  const char* arrives;
-};
-constexpr Pending kPending[] = {
-    {"verify", "Verify a VMlet (.vml): syntax, rules, toolkits, signature", "the VMlet and security work"},
-    {"console", "The console language: REPL, scripts, -e EXPR", "the console language"},
-};
 
 void setUpLogging(int verbosity, bool quiet, const std::string& level) {
   auto logger = spdlog::stderr_color_mt("vvm");
@@ -96,6 +88,9 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
   app.add_option("--log-level", logLevel, "Diagnostics level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  bool offline = false;
+  app.add_flag("--offline", offline,
+               "Fetch nothing: use only the VMlet repositories' indexes and VMlets in the cache (as VVM_OFFLINE=1)");
 
   RunOptions run;
   CLI::App* runCmd = addRunCommand(app, run);
@@ -108,12 +103,10 @@ int main(int argc, char** argv) {
   CLI::App* inspectCmd = addInspectCommand(app, inspect);
   VmletsOptions vmletsOptions;
   CLI::App* vmletsCmd = addVmletsCommand(app, vmletsOptions);
-  std::vector<CLI::App*> pending;
-  for (const Pending& p : kPending) {
-    CLI::App* sub = app.add_subcommand(p.name, std::string(p.summary) + " (not available yet)");
-    sub->allow_extras();
-    pending.push_back(sub);
-  }
+  VerifyOptions verify;
+  CLI::App* verifyCmd = addVerifyCommand(app, verify);
+  ConsoleOptions consoleOptions;
+  CLI::App* consoleCmd = addConsoleCommand(app, consoleOptions);
 
   // Everything after `run FILE` belongs to the program, even words that look like options, so
   // CLI11 only sees the words before it.
@@ -126,12 +119,15 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : static_cast<int>(Exit::Usage);
   }
   setUpLogging(verbosity, quiet, logLevel);
+  if (offline) vmlets::forceOffline();
 
   if (runCmd->parsed()) { return runCommand(run); }
+  if (consoleCmd->parsed()) return consoleCommand(consoleOptions);
   if (signCmd->parsed()) return signCommand(sign);
   if (keygenCmd->parsed()) return keygenCommand(keygen);
   if (inspectCmd->parsed()) return inspectCommand(inspect);
   if (vmletsCmd->parsed()) return vmletsCommand(vmletsOptions);
+  if (verifyCmd->parsed()) return verifyCommand(verify);
   if (versionCmd->parsed()) {
     std::printf("vvm %s\n", VVM_VERSION);
 #if VVM_COMPUTED_GOTO
@@ -141,12 +137,6 @@ int main(int argc, char** argv) {
 #endif
     std::printf("jit: LLVM 16 ORC (libvvm-jit.so, loaded when a method gets hot; --jit=off|on|eager)\n");
     return 0;
-  }
-  for (size_t i = 0; i < pending.size(); ++i) {
-    if (pending[i]->parsed()) {
-      std::fprintf(stderr, "vvm %s: not available yet: it arrives with %s.\n", kPending[i].name, kPending[i].arrives);
-      return static_cast<int>(Exit::Usage);
-    }
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;

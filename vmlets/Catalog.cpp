@@ -18,16 +18,15 @@ std::string_view originName(Origin o) {
   case Origin::InstallTree: return "install tree";
   case Origin::SearchPath: return "VVM_VMLET_PATH";
   case Origin::UserData: return "user data";
+  case Origin::Repository: return "repository";
   }
   return "?";
 }
 
 std::vector<SearchDir> standardSearchDirs() {
   std::vector<SearchDir> dirs;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec)
-    dirs.push_back({(exe.parent_path().parent_path() / "share" / "vvm" / "vmlets").string(), Origin::InstallTree});
+  if (std::string installed = installVmletsDirectory(); !installed.empty())
+    dirs.push_back({installed, Origin::InstallTree});
   if (const char* path = std::getenv("VVM_VMLET_PATH")) {
     std::string_view rest(path);
     while (!rest.empty()) {
@@ -47,10 +46,7 @@ std::vector<SearchDir> standardSearchDirs() {
   return dirs;
 }
 
-std::string describeSignature(const Found& f) {
-  if (f.origin == Origin::InstallTree) return "install tree (trusted by location)";
-  return f.signature ? f.signature->describe() : "not checked";
-}
+std::string describeSignature(const Found& f) { return f.trust ? f.trust->reason : "not checked"; }
 
 security::Result<security::TrustStore> userTrustStore(const std::vector<std::string>& extraKeys,
                                                       std::vector<security::Failure>& warnings) {
@@ -71,6 +67,13 @@ std::vector<Found> findVmlets(const std::vector<SearchDir>& dirs, const security
     for (const auto& e : fs::directory_iterator(dir.path, ec))
       if (e.path().extension() == ".vml" && e.is_regular_file(ec)) files.push_back(e.path());
     std::sort(files.begin(), files.end());
+    // The install tree's files are judged by its hash list, read once for the directory.
+    std::optional<HashList> hashes;
+    std::string hashError;
+    if (trust && dir.origin == Origin::InstallTree && !files.empty()) {
+      HashList list;
+      if (HashList::load(dir.path, list, hashError)) hashes = std::move(list);
+    }
     for (const fs::path& file : files) {
       Found f;
       f.path = file.string();
@@ -83,7 +86,12 @@ std::vector<Found> findVmlets(const std::vector<SearchDir>& dirs, const security
         found.push_back(std::move(f));
         continue;
       }
-      if (trust) f.signature = trust->checkEmbedded(*text, f.path);
+      if (trust) {
+        f.trust = dir.origin == Origin::InstallTree
+                      ? judgeShipped(f.path, *text, hashes ? &*hashes : nullptr, hashError)
+                      : judgeSigned(f.path, *text, *trust);
+        f.signature = f.trust->signature;
+      }
       Manifest m;
       Diagnostics diags;
       if (readManifest(*text, f.path, m, diags))

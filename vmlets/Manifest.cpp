@@ -49,9 +49,7 @@ private:
   }
 
   bool name(const Datum& d, const char* what, std::string& out) {
-    bool ok = d.kind == Datum::Kind::Symbol && !d.text.empty() && std::isalpha(static_cast<unsigned char>(d.text[0]));
-    for (char c : d.text) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
-    if (!ok)
+    if (d.kind != Datum::Kind::Symbol || !isName(d.text))
       return fail(d, std::string(what) + " must be a name (letters, digits, - _ . starting with a letter), not " +
                          d.write());
     out = d.text;
@@ -108,6 +106,7 @@ private:
       return fail(clause, "expected (toolkit NAME \"VERSION\")");
     if (!name(clause.items[1], "a toolkit", need.name)) return false;
     need.version = clause.items[2].text;
+    need.pos = clause.pos;
     m.toolkits.push_back(std::move(need));
     return true;
   }
@@ -117,6 +116,7 @@ private:
     if (clause.items.size() != 2) return fail(clause, "expected (capability NAME)");
     if (!name(clause.items[1], "a capability", cap)) return false;
     m.capabilities.push_back(std::move(cap));
+    m.capabilityPos.push_back(clause.pos);
     return true;
   }
 
@@ -126,6 +126,12 @@ private:
 
 } // namespace
 
+bool isName(std::string_view text) {
+  bool ok = !text.empty() && std::isalpha(static_cast<unsigned char>(text[0]));
+  for (char c : text) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+  return ok;
+}
+
 bool readManifest(std::string_view text, const std::string& file, Manifest& out, Diagnostics& diags) {
   std::vector<Datum> data = console::readAll(text, file, diags);
   if (diags.hasErrors()) return false;
@@ -134,6 +140,10 @@ bool readManifest(std::string_view text, const std::string& file, Manifest& out,
     return false;
   }
   return ManifestReader(file, diags).read(data[0], out);
+}
+
+bool readManifestForm(const console::Datum& form, const std::string& file, Manifest& out, Diagnostics& diags) {
+  return ManifestReader(file, diags).read(form, out);
 }
 
 } // namespace vvm::vmlets

@@ -28,6 +28,7 @@ namespace vvm::vmlets {
 struct ToolkitNeed {
   std::string name;
   std::string version;
+  console::SourcePos pos; ///< where the (toolkit ...) clause is
 };
 
 struct Manifest {
@@ -36,12 +37,20 @@ struct Manifest {
   std::vector<vos::TypeEntry> types;
   std::vector<ToolkitNeed> toolkits;
   std::vector<std::string> capabilities;
+  std::vector<console::SourcePos> capabilityPos; ///< where each of `capabilities` was asked for, in the same order
   std::string doc;
   console::SourcePos pos; ///< where the (vmlet ...) form starts
 };
 
+/// True when `text` is a name as manifests and the global rules spell them: letters, digits and
+/// - _ . starting with a letter.
+bool isName(std::string_view text);
+
 /// Reads the manifest from the first datum of a .vml file's text. On failure returns false
 /// with located diagnostics (for `file`) in `diags`.
 bool readManifest(std::string_view text, const std::string& file, Manifest& out, Diagnostics& diags);
+/// Reads a manifest from a (vmlet ...) datum read elsewhere: a repository's index holds one per
+/// VMlet it lists (vmlets/Repository.h). Failures as for readManifest.
+bool readManifestForm(const console::Datum& form, const std::string& file, Manifest& out, Diagnostics& diags);
 
 } // namespace vvm::vmlets

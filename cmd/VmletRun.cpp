@@ -1,0 +1,94 @@
+// Running an application through its VMlet (see VmletRun.h).
+#include "cmd/VmletRun.h"
+
+#include "cmd/ExitStatus.h"
+#include "console/Values.h"
+#include "core/ir/Module.h"
+#include "vmlets/InstallTree.h"
+#include "vmlets/Rules.h"
+#include "vmlets/Verifier.h"
+#include "vmlets/Vmlet.h"
+#include "vos/Host.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace vvm::cmd {
+namespace {
+
+// Applications are binary files a VMlet parses in console code: 256 MiB bounds that work.
+constexpr size_t kMaxApplicationBytes = 256u << 20;
+
+int fail(const RunOptions& o, const std::string& message, Exit status) {
+  std::fprintf(stderr, "vvm: %s: %s\n", o.file.c_str(), message.c_str());
+  return static_cast<int>(status);
+}
+
+} // namespace
+
+int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& text, bool verified) {
+  if (verified) return 0;
+  std::string error;
+  bool notFound = false;
+  auto before = vos::readFile(launcher.vmletPath, vmlets::kMaxVmletBytes, error, notFound);
+  if (!before) return fail(o, fmt::format("{}: {}", launcher.vmletPath, error), Exit::LoadFailed);
+
+  std::string rulesFile = vmlets::defaultRulesFile();
+  vmlets::Rules rules;
+  Diagnostics diags;
+  if (rulesFile.empty() || !vmlets::loadRules(rulesFile, rules, diags))
+    return fail(o, "the global rules (share/vvm/rules.vc) cannot be read: " + diags.format(), Exit::LoadFailed);
+  std::vector<security::Failure> warnings;
+  auto trust = vmlets::userTrustStore({}, warnings);
+  for (const security::Failure& w : warnings) spdlog::warn("{}", w.format());
+  if (!trust.ok()) return fail(o, trust.failure().format(), Exit::LoadFailed);
+  vmlets::VerifyOptions options;
+  options.rules = &rules;
+  options.trust = &*trust;
+  options.searchDirs = vmlets::standardSearchDirs();
+  options.installDirectory = vmlets::installVmletsDirectory();
+  vmlets::VerifyReport report = vmlets::verifyVmlet(launcher.vmletPath, options);
+  if (!report.valid()) {
+    std::string why;
+    for (const vmlets::CheckResult& c : report.checks)
+      if (c.state == vmlets::CheckState::Fail) why += fmt::format("\n  {}: {}", c.name, c.message);
+    return fail(o,
+                fmt::format("{} ({}) runs {}, but it does not pass verification (vvm verify {}):{}", launcher.runs,
+                            launcher.vmletPath, launcher.type, launcher.vmletPath, why),
+                Exit::LoadFailed);
+  }
+  // What was verified is what is loaded: a file changed in between is refused.
+  auto after = vos::readFile(launcher.vmletPath, vmlets::kMaxVmletBytes, error, notFound);
+  if (!after || *after != *before)
+    return fail(o, fmt::format("{} changed while it was being verified", launcher.vmletPath), Exit::LoadFailed);
+  text = std::move(*after);
+  return 0;
+}
+
+int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::string& text, core::Thread& thread) {
+  std::string error;
+  bool notFound = false;
+  auto bytes = vos::readFile(o.file, kMaxApplicationBytes, error, notFound);
+  if (!bytes) return fail(o, error, notFound ? Exit::NotFound : Exit::LoadFailed);
+  console::installConsole(thread.rt);
+  Diagnostics diags;
+  std::string vmletFile = launcher.vmletPath.empty() ? launcher.runs : launcher.vmletPath;
+  auto vmlet = vmlets::loadVmlet(vmletFile, text, thread, diags);
+  if (!vmlet) return fail(o, "its VMlet cannot be loaded:\n" + diags.format(), Exit::LoadFailed);
+  core::Module app(thread.rt, o.file);
+  vmlets::AppRun run = vmlets::runApplication(*vmlet, o.file, *bytes, app, thread);
+  vos::flushOut();
+  switch (run.stage) {
+  case vmlets::AppRun::Stage::Ok: return run.exitStatus;
+  case vmlets::AppRun::Stage::Exited: return run.exitStatus;
+  case vmlets::AppRun::Stage::LoadFailed:
+    std::fprintf(stderr, "vvm: %s\n", run.message.c_str());
+    return static_cast<int>(Exit::LoadFailed);
+  case vmlets::AppRun::Stage::Raised: std::fputs(run.message.c_str(), stderr); return static_cast<int>(Exit::AppFailed);
+  }
+  return static_cast<int>(Exit::Internal);
+}
+
+} // namespace vvm::cmd

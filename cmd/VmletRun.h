@@ -1,0 +1,22 @@
+// `vvm run FILE` when FILE's type belongs to a VMlet: verify the VMlet (local ones with every
+// check of `vvm verify`; a repository's was verified when it was fetched), load it, let its
+// entry procedure translate the application, and run the application's main method.
+#pragma once
+
+#include "cmd/Launchers.h"
+#include "cmd/RunCommand.h"
+#include "core/interp/Thread.h"
+
+#include <string>
+
+namespace vvm::cmd {
+
+/// Makes `text` the verified bytes of the launcher's VMlet: a local VMlet is read and put
+/// through every check of `vvm verify` (a repository's, `verified`, already was). Returns 0, or
+/// the exit status to stop with after printing why.
+int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& text, bool verified);
+
+/// Loads the VMlet from `text` and runs `o.file` through it on `thread`. Returns the exit status.
+int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::string& text, core::Thread& thread);
+
+} // namespace vvm::cmd
