@@ -156,7 +156,7 @@ int runCommand(const RunOptions& o) {
   std::function<int(core::Thread&)> program;
   std::string vmletText;
   if (launcher->isVmlet()) {
-    bool verified = false;
+    std::optional<vmlets::VmletTrust> remote;
     if (launcher->remote) {
       // A repository's VMlet is fetched (or taken from the cache) and verified before anything
       // else: the loader is given its verified text, never unverified bytes.
@@ -172,9 +172,12 @@ int runCommand(const RunOptions& o) {
                    : vmlet->cachePath.empty() ? "not cached"
                                               : "now cached");
       vmletText = vmlet->text;
-      verified = true;
+      remote.emplace();
+      remote->level = vmlets::TrustLevel::Trusted;
+      remote->reason = fmt::format("signed by a trusted key, fetched from {}", vmlet->url);
+      remote->signature = vmlet->signature;
     }
-    if (int status = prepareVmlet(o, *launcher, vmletText, verified); status != 0) return status;
+    if (int status = prepareVmlet(o, *launcher, vmletText, remote); status != 0) return status;
     program = [&](core::Thread& thread) { return runThroughVmlet(o, *launcher, vmletText, thread); };
   }
   core::Module module(rt, o.file);

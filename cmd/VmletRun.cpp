@@ -28,12 +28,15 @@ int fail(const RunOptions& o, const std::string& message, Exit status) {
 
 } // namespace
 
-int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& text, bool verified) {
-  if (verified) return 0;
+int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& text,
+                 const std::optional<vmlets::VmletTrust>& remote) {
   std::string error;
   bool notFound = false;
-  auto before = vos::readFile(launcher.vmletPath, vmlets::kMaxVmletBytes, error, notFound);
-  if (!before) return fail(o, fmt::format("{}: {}", launcher.vmletPath, error), Exit::LoadFailed);
+  std::optional<std::string> before;
+  if (!remote) {
+    before = vos::readFile(launcher.vmletPath, vmlets::kMaxVmletBytes, error, notFound);
+    if (!before) return fail(o, fmt::format("{}: {}", launcher.vmletPath, error), Exit::LoadFailed);
+  }
 
   std::string rulesFile = vmlets::defaultRulesFile();
   vmlets::Rules rules;
@@ -49,16 +52,22 @@ int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& tex
   options.trust = &*trust;
   options.searchDirs = vmlets::standardSearchDirs();
   options.installDirectory = vmlets::installVmletsDirectory();
-  vmlets::VerifyReport report = vmlets::verifyVmlet(launcher.vmletPath, options);
+  std::string name = remote ? launcher.remote->url : launcher.vmletPath;
+  if (remote) {
+    options.bytes = &text;
+    options.verdict = remote;
+  }
+  vmlets::VerifyReport report = vmlets::verifyVmlet(name, options);
   if (!report.valid()) {
     std::string why;
     for (const vmlets::CheckResult& c : report.checks)
       if (c.state == vmlets::CheckState::Fail) why += fmt::format("\n  {}: {}", c.name, c.message);
     return fail(o,
                 fmt::format("{} ({}) runs {}, but it does not pass verification (vvm verify {}):{}", launcher.runs,
-                            launcher.vmletPath, launcher.type, launcher.vmletPath, why),
+                            name, launcher.type, name, why),
                 Exit::LoadFailed);
   }
+  if (remote) return 0;
   // What was verified is what is loaded: a file changed in between is refused.
   auto after = vos::readFile(launcher.vmletPath, vmlets::kMaxVmletBytes, error, notFound);
   if (!after || *after != *before)
@@ -74,7 +83,7 @@ int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::st
   if (!bytes) return fail(o, error, notFound ? Exit::NotFound : Exit::LoadFailed);
   console::installConsole(thread.rt);
   Diagnostics diags;
-  std::string vmletFile = launcher.vmletPath.empty() ? launcher.runs : launcher.vmletPath;
+  std::string vmletFile = launcher.remote ? launcher.remote->url : launcher.vmletPath;
   auto vmlet = vmlets::loadVmlet(vmletFile, text, thread, diags);
   if (!vmlet) return fail(o, "its VMlet cannot be loaded:\n" + diags.format(), Exit::LoadFailed);
   core::Module app(thread.rt, o.file);

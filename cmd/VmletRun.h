@@ -6,15 +6,20 @@
 #include "cmd/Launchers.h"
 #include "cmd/RunCommand.h"
 #include "core/interp/Thread.h"
+#include "vmlets/Trust.h"
+
+#include <optional>
 
 #include <string>
 
 namespace vvm::cmd {
 
-/// Makes `text` the verified bytes of the launcher's VMlet: a local VMlet is read and put
-/// through every check of `vvm verify` (a repository's, `verified`, already was). Returns 0, or
-/// the exit status to stop with after printing why.
-int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& text, bool verified);
+/// Makes `text` the verified bytes of the launcher's VMlet and puts them through every check of
+/// `vvm verify`. A local VMlet is read here; a repository's arrives in `text` with the verdict on
+/// its signature (`remote`), reached when it was fetched. Returns 0, or the exit status to stop
+/// with after printing why.
+int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& text,
+                 const std::optional<vmlets::VmletTrust>& remote);
 
 /// Loads the VMlet from `text` and runs `o.file` through it on `thread`. Returns the exit status.
 int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::string& text, core::Thread& thread);

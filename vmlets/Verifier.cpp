@@ -25,6 +25,12 @@ std::string located(const std::string& file, uint32_t line, uint32_t col) {
 /// read: the file's bytes, unless there is more of them than the size limit allows (size says so).
 void checkRead(Subject& s, CheckResult& r) {
   uint64_t limit = s.options->rules->limit(RuleLimit::VmletBytes);
+  if (const std::string* given = s.options->bytes) {
+    s.readable = true;
+    s.size = given->size();
+    if (given->size() <= limit) s.bytes = *given;
+    return;
+  }
   auto file = security::readSmallFile(s.path, limit);
   if (file) {
     s.readable = true;
@@ -222,7 +228,9 @@ void CheckResult::fail(const std::string& file, uint32_t atLine, uint32_t atCol,
 const VmletTrust& Subject::trust() {
   if (!trust_) {
     VVM_ASSERT(bytes);
-    if (isDirectlyIn(path, options->installDirectory)) {
+    if (options->verdict) {
+      trust_ = *options->verdict;
+    } else if (isDirectlyIn(path, options->installDirectory)) {
       HashList hashes;
       std::string error;
       bool loaded = HashList::load(options->installDirectory, hashes, error);

@@ -61,6 +61,12 @@ struct VerifyOptions {
   std::span<const Toolkit> toolkits = nativeToolkits();
   std::vector<SearchDir> searchDirs; ///< where other VMlets are (names check)
   std::string installDirectory;      ///< the install tree's VMlets (judged by their hash list)
+  /// The VMlet's bytes, when they are in hand already (a repository's VMlet, fetched and
+  /// verified): checked instead of reading `path`, which then only names it.
+  const std::string* bytes = nullptr;
+  /// The verdict on those bytes' signature, when it was reached elsewhere (a repository's
+  /// VMlet may be signed in a detached FILE.sig that was fetched with it).
+  std::optional<VmletTrust> verdict;
 };
 
 /// What the checks know of the VMlet under verification, filled in as they pass.

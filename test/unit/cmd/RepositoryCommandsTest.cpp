@@ -4,6 +4,7 @@
 // unsigned and strangers' VMlets refused with exit status 3 and nothing cached; repositories that
 // are down, missing or malformed skipped with a warning; offline mode.
 #include "RunVvm.h"
+#include "test/support/Files.h"
 #include "test/support/LocalHttpServer.h"
 #include "test/support/RepositoryFixture.h"
 
@@ -186,4 +187,46 @@ TEST_CASE("repositories come from the config file too, after VVM_VMLET_REPOS, an
                        ":3: repository \"ftp://example.org/vmlets\" left out: a repository is an "
                        "http:// or https:// URL"));
   CHECK(has(r.out, "(repository " + server.url("/repo") + ")\n"));
+}
+
+TEST_CASE("a program runs through a signed VMlet served by a repository; a tampered copy is refused") {
+  RepositoryFixture world;
+  // The example VMlet under another name and type (the shipped one would claim .stk files).
+  std::string stack = test::contents(std::string(VVM_SOURCE_DIR) + "/vmlets/shipped/stack.vml");
+  size_t from = stack.find("(vmlet stack"), to = stack.find("\n(byte-order");
+  REQUIRE(from != std::string::npos);
+  REQUIRE(to != std::string::npos);
+  std::string manifest = "(vmlet rstack (version \"1.0.0\")\n  (type \"application/x-vvm-rstack\" (suffix \".rstk\"))\n"
+                         "  (capability stdout) (capability args))";
+  std::string vmlet = stack.substr(0, from) + manifest + "\n" + stack.substr(to);
+  // main: push 6, sq, print, ret
+  const char code[] = {0x01, 0, 0, 0, 6, 0x0D, 0x30, 0x21};
+  // Not STK1: that magic number is the shipped VMlet's; this file is typed by its suffix.
+  std::string program = std::string("RSTK\0\1\4main\0\0\0\0\0\0\x08", 18) + std::string(code, sizeof code);
+  std::string prog = world.dir().write("prog.rstk", program);
+  std::string signedVmlet = world.sign(vmlet);
+
+  {
+    Server server({{"/repo/index.vc", Server::Response(200, RepositoryFixture::indexEntry("rstack.vml", manifest))},
+                   {"/repo/rstack.vml", Server::Response(200, signedVmlet)}});
+    ScopedEnv repos("VVM_VMLET_REPOS", server.url("/repo").c_str());
+    VvmRun ran = runVvm("run " + prog);
+    CHECK(ran.status == 0);
+    CHECK(ran.out == "36\n");
+    vos::FetchCache cache(world.cacheDir());
+    CHECK(cache.lookup(server.url("/repo/rstack.vml")) == signedVmlet);
+  }
+  // Another world, the same VMlet changed after signing: refused, and not cached.
+  RepositoryFixture other;
+  std::string tampered = signedVmlet;
+  tampered[tampered.find("(def-opcode #x0D sq () (square))") + 1] = 'D';
+  Server server({{"/repo/index.vc", Server::Response(200, RepositoryFixture::indexEntry("rstack.vml", manifest))},
+                 {"/repo/rstack.vml", Server::Response(200, tampered)}});
+  ScopedEnv repos("VVM_VMLET_REPOS", server.url("/repo").c_str());
+  std::string prog2 = other.dir().write("prog.rstk", program);
+  VvmRun refused = runVvm("run " + prog2);
+  CHECK(refused.status == 3);
+  CHECK(has(refused.out, "signature check failed"));
+  CHECK(other.cacheFiles() ==
+        std::vector<std::string>{vos::FetchCache(other.cacheDir()).entryPath(server.url("/repo/index.vc"))});
 }
