@@ -82,13 +82,20 @@ int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::st
   auto bytes = vos::readFile(o.file, kMaxApplicationBytes, error, notFound);
   if (!bytes) return fail(o, error, notFound ? Exit::NotFound : Exit::LoadFailed);
   console::installConsole(thread.rt);
-  Diagnostics diags;
-  std::string vmletFile = launcher.remote ? launcher.remote->url : launcher.vmletPath;
-  auto vmlet = vmlets::loadVmlet(vmletFile, text, thread, diags);
-  if (!vmlet) return fail(o, "its VMlet cannot be loaded:\n" + diags.format(), Exit::LoadFailed);
-  core::Module app(thread.rt, o.file);
-  vmlets::AppRun run = vmlets::runApplication(*vmlet, o.file, *bytes, app, thread);
-  vos::flushOut();
+  vmlets::AppRun run;
+  {
+    Diagnostics diags;
+    std::string vmletFile = launcher.remote ? launcher.remote->url : launcher.vmletPath;
+    auto vmlet = vmlets::loadVmlet(vmletFile, text, thread, diags);
+    if (!vmlet) {
+      console::releaseConsole(thread.rt);
+      return fail(o, "its VMlet cannot be loaded:\n" + diags.format(), Exit::LoadFailed);
+    }
+    core::Module app(thread.rt, o.file);
+    run = vmlets::runApplication(*vmlet, o.file, *bytes, app, thread);
+    vos::flushOut();
+  }
+  console::releaseConsole(thread.rt);
   switch (run.stage) {
   case vmlets::AppRun::Stage::Ok: return run.exitStatus;
   case vmlets::AppRun::Stage::Exited: return run.exitStatus;

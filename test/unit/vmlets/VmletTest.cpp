@@ -54,10 +54,10 @@ std::string stkProgram(const std::vector<uint8_t>& code, uint8_t locals = 0) {
 
 vmlets::AppRun run(vmlets::Vmlet& vm, const std::string& program) {
   static core::Thread* thread = new core::Thread(test::runtime());
-  static int apps = 0;
-  auto* module =
-      new core::Module(test::runtime(), "app" + std::to_string(++apps) + ".stk"); // kept: code may stay referenced
-  return vmlets::runApplication(vm, "prog.stk", program, *module, *thread);
+  // Kept to the end of the process: compiled callers may still point into an application's code.
+  static std::vector<std::unique_ptr<core::Module>> apps;
+  apps.push_back(std::make_unique<core::Module>(test::runtime(), "app" + std::to_string(apps.size()) + ".stk"));
+  return vmlets::runApplication(vm, "prog.stk", program, *apps.back(), *thread);
 }
 
 } // namespace
