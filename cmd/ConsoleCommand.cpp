@@ -85,6 +85,7 @@ int repl(console::Evaluator& ev, bool quiet) {
     if (!history.empty()) read_history(history.c_str());
   }
   int entry = 0;
+  int failed = 0; // piped input: the status of the last entry that failed
   std::string pending;
   while (true) {
     std::optional<std::string> line;
@@ -121,26 +122,35 @@ int repl(console::Evaluator& ev, bool quiet) {
       if (!history.empty()) write_history(history.c_str());
       return ev.thread().exitStatus;
     } else {
-      report(ev, o, diags); // the REPL keeps going
+      failed = report(ev, o, diags); // the REPL keeps going
     }
   }
   if (!pending.empty() && pending.find_first_not_of(" \t\n") != std::string::npos) {
     std::fprintf(stderr, "<stdin>: error: the input ends inside an expression\n");
+    failed = static_cast<int>(Exit::LoadFailed);
   }
   if (!history.empty()) write_history(history.c_str());
-  if (interactive) std::printf("\n");
-  return 0;
+  if (interactive) {
+    std::printf("\n");
+    return 0;
+  }
+  return failed;
 }
 
 } // namespace
 
 CLI::App* addConsoleCommand(CLI::App& app, ConsoleOptions& o) {
   CLI::App* c = app.add_subcommand("console", "The console language: REPL, scripts (FILE.vc), -e EXPR");
-  c->footer("Without FILE or -e: a REPL with line editing and history (kept in $XDG_STATE_HOME/vvm).\n"
+  c->footer("Without FILE or -e: a REPL with line editing and history (kept in $XDG_STATE_HOME/vvm); fed from a\n"
+            "pipe, it reads every form, reports errors and goes on, and exits with the status of the last error.\n"
             "Exit status: 0, or 1 for an uncaught error, 3 for a compile error, or the script's own (exit n).");
   c->add_option("file", o.file, "A console script to run (.vc)");
   c->add_option("args", o.args, "Arguments for the script ((command-line) returns them)");
-  c->add_option("-e,--eval", o.eval, "Evaluate EXPR and print its value (repeatable; before FILE)")->type_name("EXPR");
+  c->add_option("-e,--eval", o.eval, "Evaluate EXPR and print its value (repeatable; runs before FILE)")
+      ->type_name("EXPR")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c->add_option("--max-heap", o.maxHeap, "Heap limit (e.g. 64m, 2g)")->transform(CLI::AsSizeValue(false));
   c->add_option("--max-stack-depth", o.maxStackDepth, "VP call depth limit")
       ->capture_default_str()

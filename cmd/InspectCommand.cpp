@@ -50,13 +50,11 @@ int inspectCommand(const InspectOptions& o) {
     out += fmt::format("signed:  {}\ncached:  {} ({})\n", vmlet->signature.describe(),
                        vmlet->cachePath.empty() ? "no" : vmlet->cachePath,
                        vmlet->fromCache ? "verified again from the cache" : "fetched and verified now");
-    out += "note:    this vvm cannot load VMlets yet\n";
   } else if (launcher->isVmlet()) {
     std::vector<security::Failure> warnings;
     auto trust = vmlets::userTrustStore({}, warnings);
     for (const vmlets::Found& f : vmlets::findVmlets(vmlets::standardSearchDirs(), trust.ok() ? &*trust : nullptr))
       if (f.path == launcher->vmletPath) out += fmt::format("signed:  {}\n", vmlets::describeSignature(f));
-    out += "note:    this vvm cannot load VMlets yet\n";
   }
   std::fputs(out.c_str(), stdout);
   return 0;

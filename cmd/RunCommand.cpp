@@ -140,7 +140,8 @@ int runCommand(const RunOptions& o) {
   auto detection = detectFile(o.file, o.type, error, why);
   if (!detection) {
     if (why == Untyped::Unknown)
-      std::fprintf(stderr, "vvm: %s: no VMlet can run this file: %s (language VMlets are not available yet)\n",
+      std::fprintf(stderr,
+                   "vvm: %s: no VMlet can run this file: %s (vvm vmlets lists the VMlets found and what they run)\n",
                    o.file.c_str(), error.c_str());
     else
       std::fprintf(stderr, "vvm: %s: %s\n", o.file.c_str(), error.c_str());

@@ -4,6 +4,7 @@
 #include "cmd/ExitStatus.h"
 #include "console/Values.h"
 #include "core/ir/Module.h"
+#include "core/text/Assembler.h"
 #include "vmlets/InstallTree.h"
 #include "vmlets/Rules.h"
 #include "vmlets/Verifier.h"
@@ -92,7 +93,9 @@ int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::st
       return fail(o, "its VMlet cannot be loaded:\n" + diags.format(), Exit::LoadFailed);
     }
     core::Module app(thread.rt, o.file);
-    run = vmlets::runApplication(*vmlet, o.file, *bytes, app, thread);
+    auto dump = [](const core::Module& m) { std::fputs(core::disassemble(m).c_str(), stderr); };
+    run = vmlets::runApplication(*vmlet, o.file, *bytes, app, thread, true,
+                                 o.dumpVp ? std::function<void(const core::Module&)>(dump) : nullptr);
     vos::flushOut();
   }
   console::releaseConsole(thread.rt);

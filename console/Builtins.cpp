@@ -66,8 +66,9 @@ bool arityError(Thread& t, Value* args) {
   const ProcInfo* p = v.procInfo(proc->shape);
   std::string name = p ? p->name : proc->shape->name;
   std::string wants = p ? arityText(*p) : "another number of arguments";
-  return v.raise(t, fmt::format("{} takes {}, given {}{}", name, wants, given->length,
-                                p && !p->where.empty() ? " (defined at " + p->where + ")" : ""));
+  return v.raise(t,
+                 fmt::format("{} takes {}, given {}{}", name, wants, given->length,
+                             p && !p->where.empty() && p->where != "built in" ? " (defined at " + p->where + ")" : ""));
 }
 
 bool notProcedure(Thread& t, Value* args) {

@@ -336,6 +336,7 @@ private:
     if (specialForm(d.text) != Special::None) fail(d, fmt::format("{} is syntax, not a value", d.text));
     if (env_.macro(d.text)) fail(d, fmt::format("{} is a macro, not a value", d.text));
     checkGlobalName(d);
+    env_.noteUse(d.text, file_, d.pos);
     Node* n = a_.node(Node::K::Global, d.pos);
     n->text = d.text;
     return n;
@@ -405,6 +406,7 @@ private:
       }
       if (env_.isCoreName(name.text)) fail(name, fmt::format("{} is a core name and cannot be assigned", name.text));
       checkGlobalName(name);
+      env_.noteUse(name.text, file_, name.pos);
       Node* n = a_.node(Node::K::SetGlobal, d.pos);
       n->text = name.text;
       n->kids = {value};

@@ -63,6 +63,11 @@ public:
   Object* macro(std::string_view name) const;
   void defineMacro(const std::string& name, Object* expander);
 
+  /// Records where a global is first named (for checks that every global a VMlet names is
+  /// defined in it). `uses()` lists them: name -> (file, position).
+  void noteUse(const std::string& name, const std::string& file, SourcePos pos) { uses_.try_emplace(name, file, pos); }
+  const std::map<std::string, std::pair<std::string, SourcePos>, std::less<>>& uses() const { return uses_; }
+
   /// A fresh name for a method or shape of this environment ("fact", "fact#2", ...).
   std::string uniqueName(std::string_view base);
 
@@ -74,6 +79,7 @@ private:
   std::map<std::string, Object*, std::less<>> macros_;
   std::map<std::string, int, std::less<>> nameCounts_;
   std::map<std::string, const Builtin*, std::less<>> extra_;
+  std::map<std::string, std::pair<std::string, SourcePos>, std::less<>> uses_;
 };
 
 /// What evaluating input came to.

@@ -105,6 +105,32 @@ struct Writer {
     out += '"';
   }
 
+  /// A symbol as the reader reads it back: between bars when its name would read as something
+  /// else (empty, a number, or holding delimiters, whitespace, quotes or bars).
+  void symbol(std::string_view name) {
+    bool plain = !name.empty() && !display;
+    for (char c : name)
+      if (std::string_view(" \t\n\r()[]\";'`,|").find(c) != std::string_view::npos ||
+          static_cast<unsigned char>(c) < 0x20)
+        plain = false;
+    if (plain && (name[0] == '#' || name == ".")) plain = false;
+    if (plain) {
+      Diagnostics d;
+      auto back = readAll(name, "", d);
+      plain = !d.hasErrors() && back.size() == 1 && back[0].kind == Datum::Kind::Symbol && back[0].text == name;
+    }
+    if (plain || display) {
+      out += name;
+      return;
+    }
+    out += '|';
+    for (char c : name) {
+      if (c == '|' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '|';
+  }
+
   void value(const Object* o, int depth) {
     if (full()) return;
     if (!o) {
@@ -127,7 +153,7 @@ struct Writer {
     } else if (o == v.nil) {
       out += "()";
     } else if (s == v.symbolShape) {
-      out += Values::symbolName(o);
+      symbol(Values::symbolName(o));
     } else if (v.isString(o)) {
       string(Values::stringBytes(o));
     } else if (s == v.charShape) {

@@ -84,6 +84,22 @@ struct LoadError {
 };
 [[noreturn]] void fail(const Datum& at, std::string message) { throw LoadError{at.pos, std::move(message)}; }
 
+/// Operand letters that take the same kind of argument (integers: immediates and locals).
+char needClass(char letter) { return letter == 'l' || letter == 'L' ? 'i' : letter == 'd' ? 'f' : letter; }
+
+std::string_view needName(char letter) {
+  switch (needClass(letter)) {
+  case 'i': return "an integer";
+  case 'f': return "a number";
+  case 'B': return "a branch target";
+  case 'M': return "a method";
+  case 's': return "a string";
+  case 'P': return "a primitive";
+  case 'E': return "an element kind";
+  default: return "an operand";
+  }
+}
+
 /// Reads the body forms of a VMlet into a Vmlet.
 class BodyReader {
 public:
@@ -141,6 +157,22 @@ private:
       def->params.push_back(p.text);
     }
     for (size_t i = 2; i < d.items.size(); ++i) def->body.push_back(insn(d.items[i], nullptr, def.get()));
+    // What each parameter must be, from the slots it fills (a nested derived instruction's needs
+    // pass through); two different needs for one parameter cannot both be met.
+    def->paramNeeds.assign(def->params.size(), '*');
+    for (size_t k = 0; k < def->body.size(); ++k) {
+      const TemplateInsn& use = def->body[k];
+      for (size_t i = 0; i < use.args.size(); ++i) {
+        if (use.args[i].kind != TemplateArg::Kind::Param) continue;
+        char need = use.op ? core::info(*use.op).operands[i] : use.derived->paramNeeds[i];
+        char& have = def->paramNeeds[use.args[i].index];
+        if (need == '*') continue;
+        if (have != '*' && needClass(have) != needClass(need))
+          fail(d.items[k + 2], fmt::format("parameter {} is used both as {} and as {}", def->params[use.args[i].index],
+                                           needName(have), needName(need)));
+        have = need;
+      }
+    }
     if (++derivedCount_ > 65536) fail(d, "too many derived instructions");
     v_.derived.emplace(def->name, std::move(def));
   }
@@ -189,7 +221,12 @@ private:
     if (d.items.size() - 1 != out.derived->params.size())
       fail(d, fmt::format("{} takes {} argument{}, given {}", name, out.derived->params.size(),
                           out.derived->params.size() == 1 ? "" : "s", d.items.size() - 1));
-    for (size_t i = 1; i < d.items.size(); ++i) out.args.push_back(arg(d.items[i], '*', opcode, within));
+    for (size_t i = 1; i < d.items.size(); ++i) {
+      TemplateArg a = arg(d.items[i], '*', opcode, within);
+      char need = out.derived->paramNeeds[i - 1];
+      if (need != '*' && a.kind != TemplateArg::Kind::Param) checkArg(d.items[i], a, need);
+      out.args.push_back(std::move(a));
+    }
     return out;
   }
 
@@ -335,28 +372,36 @@ public:
         emit(insn.derived->body, site, resolved, depth + 1);
         continue;
       }
-      Op op = *insn.op;
-      std::string_view letters = core::info(op).operands;
-      int64_t words[2] = {0, 0};
-      std::optional<core::Label> label;
-      for (size_t i = 0; i < letters.size(); ++i) {
-        const TemplateArg& raw = insn.args[i];
-        const TemplateArg& a = raw.kind == TemplateArg::Kind::Param ? params.at(raw.index) : raw;
-        words[i] = word(op, letters[i], a, site, label);
-      }
-      if (core::hasFlag(op, core::Branch)) {
-        b_.branch(op, *label);
-      } else {
-        b_.emit(op, words[0], words[1]);
-      }
+      std::vector<TemplateArg> args;
+      for (const TemplateArg& raw : insn.args)
+        args.push_back(raw.kind == TemplateArg::Kind::Param ? params.at(raw.index) : raw);
+      emitOne(*insn.op, args, site);
+    }
+  }
+
+  /// Emits one VP instruction whose arguments are resolved (no parameters left).
+  void emitOne(Op op, const std::vector<TemplateArg>& args, const Site& site) {
+    std::string_view letters = core::info(op).operands;
+    int64_t words[2] = {0, 0};
+    std::optional<core::Label> label;
+    for (size_t i = 0; i < letters.size(); ++i) words[i] = word(op, letters[i], args.at(i), site, label);
+    if (core::hasFlag(op, core::Branch)) {
+      b_.branch(op, *label);
+    } else {
+      b_.emit(op, words[0], words[1]);
     }
   }
 
 private:
+  static int64_t operand(const TemplateArg& a, const Site& site) {
+    if (a.index >= site.operands.size()) throw TemplateError{fmt::format("there is no operand ${}", a.index)};
+    return site.operands[a.index];
+  }
+
   int64_t integer(const TemplateArg& a, const Site& site) {
     switch (a.kind) {
     case TemplateArg::Kind::Integer: return a.integer;
-    case TemplateArg::Kind::Operand: return site.operands.at(a.index);
+    case TemplateArg::Kind::Operand: return operand(a, site);
     default: throw TemplateError{"expected an integer argument"};
     }
   }
@@ -388,26 +433,37 @@ private:
       return bits;
     }
     case 'B': {
-      int64_t offset = static_cast<int64_t>(site.pc) + site.operands.at(a.index);
+      if (a.kind != TemplateArg::Kind::Target) throw TemplateError{fmt::format("{}: a branch needs (target $k)", name)};
+      int64_t offset = static_cast<int64_t>(site.pc) + operand(a, site);
       label = site.target(offset);
       if (!label)
         throw TemplateError{fmt::format("{}: the branch target {} (at {:+d}) is not the start of an instruction", name,
-                                        offset, site.operands.at(a.index))};
+                                        offset, operand(a, site))};
       return 0;
     }
     case 'M': {
-      int64_t index = site.operands.at(a.index);
+      if (a.kind != TemplateArg::Kind::Method) throw TemplateError{fmt::format("{}: a call needs (method $k)", name)};
+      int64_t index = operand(a, site);
       core::Method* m = site.method(index);
       if (!m) throw TemplateError{fmt::format("{}: there is no method {} in the method table", name, index)};
       return reinterpret_cast<int64_t>(m);
     }
     case 's': {
+      if (a.kind != TemplateArg::Kind::String) throw TemplateError{fmt::format("{}: expected a string", name)};
       Object* s = module_.internString(a.text);
       if (!s) throw TemplateError{"out of memory"};
       return reinterpret_cast<int64_t>(s);
     }
-    case 'P': return reinterpret_cast<int64_t>(rt_.primitives().find(a.text));
-    case 'E': return static_cast<int64_t>(*core::elemFromName(a.text));
+    case 'P': {
+      const core::Primitive* p = a.kind == TemplateArg::Kind::String ? rt_.primitives().find(a.text) : nullptr;
+      if (!p) throw TemplateError{fmt::format("{}: expected a primitive's name", name)};
+      return reinterpret_cast<int64_t>(p);
+    }
+    case 'E': {
+      auto e = a.kind == TemplateArg::Kind::Symbol ? core::elemFromName(a.text) : std::nullopt;
+      if (!e) throw TemplateError{fmt::format("{}: expected an element kind", name)};
+      return static_cast<int64_t>(*e);
+    }
     default: throw TemplateError{fmt::format("{}: this operand kind cannot come from a template", name)};
     }
   }
@@ -436,16 +492,29 @@ public:
     std::vector<core::Kind> inputs; // bottom first
     std::vector<core::Kind> stack;
     std::vector<core::Kind> locals;
-    bool hasCall = false;
     core::Kind ret = core::Kind::Void;
-    for (const Flat& f : flat) {
+    for (size_t n = 0; n < flat.size(); ++n) {
+      const Flat& f = flat[n];
       const core::OpInfo& info = core::info(f.op);
+      std::string pops, pushes;
       if (info.effect == "*") {
-        hasCall = true;
-        break; // calls depend on the method table; translation verifies them in context
+        // A primitive's stack effect is its signature. A call of the program's method $k has
+        // a signature only the program knows: what comes before it is verified here, the
+        // rest when an application's code is translated.
+        const core::Primitive* p = f.op == Op::CallPrim && f.args.at(0).kind == TemplateArg::Kind::String
+                                       ? rt_.primitives().find(f.args[0].text)
+                                       : nullptr;
+        if (!p) {
+          flat.resize(n);
+          break;
+        }
+        for (core::Kind k : p->sig.params) pops += core::kindLetter(k);
+        if (p->sig.ret != core::Kind::Void) pushes += core::kindLetter(p->sig.ret);
+      } else {
+        auto sep = info.effect.find('>');
+        pops = info.effect.substr(0, sep);
+        pushes = info.effect.substr(sep + 1);
       }
-      auto sep = info.effect.find('>');
-      std::string_view pops = info.effect.substr(0, sep), pushes = info.effect.substr(sep + 1);
       std::map<char, core::Kind> vars;
       for (size_t i = pops.size(); i-- > 0;) {
         char c = pops[i];
@@ -463,7 +532,6 @@ public:
       for (char c : pushes) stack.push_back(c >= 'A' && c <= 'D' ? vars[c] : *core::kindFromLetter(c));
       if (core::hasFlag(f.op, core::Returns)) ret = core::suffixKind(f.op);
     }
-    if (hasCall) return;
     core::Method* m = scratch_.addMethod(fmt::format("template {}#{}", what, scratch_.methods().size()));
     m->sig.ret = ret;
     m->locals = {};
@@ -492,7 +560,7 @@ public:
     site.method = [](int64_t) -> core::Method* { return nullptr; };
     Instantiator inst(b, scratch_, rt_);
     try {
-      inst.emit(body, site, {}, 0);
+      for (const Flat& f : flat) inst.emitOne(f.op, f.args, site);
     } catch (const TemplateError& e) { throw LoadError{pos, fmt::format("{}: {}", what, e.message)}; }
     b.bind(end);
     for (size_t i = 0; i < stack.size(); ++i) b.emit(Op::Pop);
@@ -831,8 +899,15 @@ std::unique_ptr<Vmlet> loadVmlet(const std::string& path, std::string_view text,
       use[0].derived = def.get();
       for (size_t p = 0; p < def->params.size(); ++p) {
         TemplateArg a;
-        a.kind = TemplateArg::Kind::Operand;
         a.index = static_cast<uint32_t>(p);
+        switch (needClass(def->paramNeeds[p])) {
+        case 'B': a.kind = TemplateArg::Kind::Target; break;
+        case 'M': a.kind = TemplateArg::Kind::Method; break;
+        case 'E': a.kind = TemplateArg::Kind::Symbol, a.text = "i32"; break;
+        case 's': a.kind = TemplateArg::Kind::String; break;
+        case 'f': a.kind = TemplateArg::Kind::Real; break;
+        default: a.kind = TemplateArg::Kind::Operand; break; // integers; a primitive's name stops the check
+        }
         use[0].args.push_back(a);
       }
       checker.check(sample, use, def->pos, path, "derived instruction " + name);
@@ -865,6 +940,15 @@ std::unique_ptr<Vmlet> loadVmlet(const std::string& path, std::string_view text,
     }
     ++vm->definitions;
   }
+  // Every global the body names must be defined in it (or be a builtin its sandbox has): a name
+  // from elsewhere (the console's own builtins, another VMlet) is refused now, not when an
+  // application happens to reach it.
+  for (const auto& [name, use] : vm->env->uses()) {
+    if (vm->env->globalValue(name) || vm->env->visibleBuiltin(name)) continue;
+    diags.error(use.first, use.second.line, use.second.col,
+                fmt::format("{} is not defined in this VMlet, and its sandbox has no builtin of that name", name));
+  }
+  if (diags.hasErrors()) return nullptr;
   if (vm->entryName.empty()) {
     diags.error(path, vm->manifest.pos.line, vm->manifest.pos.col, "the VMlet has no (entry PROCEDURE) form");
     return nullptr;
@@ -879,7 +963,7 @@ std::unique_ptr<Vmlet> loadVmlet(const std::string& path, std::string_view text,
 }
 
 AppRun runApplication(Vmlet& vm, const std::string& appFile, std::string_view bytes, core::Module& app,
-                      core::Thread& thread, bool runMain) {
+                      core::Thread& thread, bool runMain, const std::function<void(const core::Module&)>& loaded) {
   AppRun out;
   console::Values& values = console::installConsole(thread.rt);
   core::Shape* handleShape = values.module().findShape("VpMethod");
@@ -932,6 +1016,7 @@ AppRun runApplication(Vmlet& vm, const std::string& appFile, std::string_view by
         fmt::format("{}: the main method {} must take no parameters and return void or i32", appFile, m->name);
     return out;
   }
+  if (loaded) loaded(app);
   if (!runMain) return out;
   core::Value result{};
   if (core::invoke(thread, m, nullptr, &result) != core::Status::Ok) {

@@ -23,6 +23,7 @@
 #include "vmlets/Manifest.h"
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,6 +67,9 @@ struct TemplateInsn {
 struct Derived {
   std::string name;
   std::vector<std::string> params;
+  /// For each parameter, the operand letter (Operands.def) of the slots it fills, or '*' when
+  /// no instruction uses it: a use of the derived instruction must pass an argument that fits.
+  std::vector<char> paramNeeds;
   std::vector<TemplateInsn> body;
   console::SourcePos pos;
 };
@@ -115,7 +119,9 @@ struct AppRun {
 /// Loads the application `bytes` with the VMlet's entry procedure (which declares and translates
 /// its methods into `app` and returns the main one) and runs the main method (unless `runMain`
 /// is false: then loading, translating and verifying is all).
+/// `loaded`, when given, sees the application's translated module before main runs (--dump-vp).
 AppRun runApplication(Vmlet& vmlet, const std::string& appFile, std::string_view bytes, core::Module& app,
-                      core::Thread& thread, bool runMain = true);
+                      core::Thread& thread, bool runMain = true,
+                      const std::function<void(const core::Module&)>& loaded = {});
 
 } // namespace vvm::vmlets

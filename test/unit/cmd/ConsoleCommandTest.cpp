@@ -27,6 +27,13 @@ TEST_CASE("console -e evaluates and prints each expression's value") {
   CHECK(r.out == "3\n(1 4 9)\n\"text\"\n");
 }
 
+TEST_CASE("console -e runs before FILE, one expression per -e") {
+  vvm::test::TempDir dir;
+  auto r = runVvm("console -e '(define x 5)' -e '(define y 6)' " + script(dir, "xy.vc", "(display (* x y))"));
+  CHECK(r.status == 0);
+  CHECK(r.out == "30");
+}
+
 TEST_CASE("console scripts: exit statuses for success, errors, compile errors, exit and missing files") {
   vvm::test::TempDir dir;
   CHECK(runVvm("console " + script(dir, "ok.vc", "(display \"hi\")(newline)")).out == "hi\n");
@@ -47,7 +54,7 @@ TEST_CASE("the REPL reads forms across lines, prints errors and keeps going") {
   vvm::test::TempDir dir;
   std::string input = script(dir, "in.txt", "(define x\n  41)\n(car 5)\n(+ x 1)\n(undefined-fn)\n\"still here\"\n");
   auto r = runVvm("console < " + input);
-  CHECK(r.status == 0);
+  CHECK(r.status == 1); // fed from a pipe: the status of the last failure
   CHECK_THAT(r.out, Catch::Contains("error: car: expected a pair, got 5"));
   CHECK_THAT(r.out, Catch::Contains("42\n"));
   CHECK_THAT(r.out, Catch::Contains("unbound variable: undefined-fn"));

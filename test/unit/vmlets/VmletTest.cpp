@@ -119,6 +119,15 @@ TEST_CASE("VMlet bodies: located errors for malformed forms", "[vmlets]") {
   CHECK_THAT(error("(def-opcode 1 a () (jmp 4))"), Catch::Contains("a branch needs (target $k)"));
   CHECK_THAT(error("(def-opcode 1 a () (new Point))"), Catch::Contains("cannot appear in templates"));
   CHECK_THAT(error("(def-instruction (add.i32) (nop))"), Catch::Contains("is a VP instruction"));
+  // A derived instruction's arguments must fit the slots its parameters fill.
+  CHECK_THAT(error("(def-instruction (br to) (jmp to))\n(def-opcode 8 x () (br 5))"),
+             Catch::Contains("tiny.vml:3:24: error: a branch needs (target $k)"));
+  CHECK_THAT(error("(def-instruction (p x) (const.i32 x) (jmp x))"),
+             Catch::Contains("parameter x is used both as an integer and as a branch target"));
+  // Templates that call primitives are verified too (the primitive's signature is its effect).
+  CHECK_THAT(error("(def-opcode 1 a () (const.null) (add.i32) (callprim \"println.i32\"))"),
+             Catch::Contains("opcode 0x01 a does not verify"));
+  CHECK_THAT(error("(def-opcode 1 a () (const.i32 1) (callprim \"println.f64\"))"), Catch::Contains("does not verify"));
   CHECK_THAT(error("(define x (launch-missiles))\n(entry x)"), Catch::Contains("procedures or constants"));
   CHECK_THAT(error("(display \"hi\")"), Catch::Contains("expressions do not run"));
   CHECK_THAT(error("(define-macro (m) 1)"), Catch::Contains("define-macro is not allowed"));
