@@ -35,6 +35,96 @@ const Builtin* findBuiltin(std::string_view name) {
 
 std::string primitiveName(const Builtin& b) { return "console/" + std::string(b.name); }
 
+namespace {
+
+// ---- typed values to console values and back: what VMlet primitives (VP methods whose code
+// is a console procedure) convert their arguments and results with.
+
+bool boxI32(Thread& t, Value* args) {
+  Object* o = Values::of(t).makeInt(args[0].i32);
+  if (!o) return Values::of(t).outOfMemory(t);
+  args[0].ref = o;
+  return true;
+}
+bool boxI64(Thread& t, Value* args) {
+  Object* o = Values::of(t).makeInt(args[0].i64);
+  if (!o) return Values::of(t).outOfMemory(t);
+  args[0].ref = o;
+  return true;
+}
+bool boxF32(Thread& t, Value* args) {
+  Object* o = Values::of(t).makeFloat(args[0].f32);
+  if (!o) return Values::of(t).outOfMemory(t);
+  args[0].ref = o;
+  return true;
+}
+bool boxF64(Thread& t, Value* args) {
+  Object* o = Values::of(t).makeFloat(args[0].f64);
+  if (!o) return Values::of(t).outOfMemory(t);
+  args[0].ref = o;
+  return true;
+}
+
+/// The integer in args[0] (an Int within [lo, hi]), or a type error naming the primitive
+/// (args[1], a string).
+bool integerResult(Thread& t, Value* args, int64_t lo, int64_t hi, int64_t& out) {
+  Values& v = Values::of(t);
+  Object* o = args[0].ref;
+  std::string_view who = Values::stringBytes(args[1].ref);
+  if (!o || !v.isInt(o)) return v.typeError(t, who, "an integer result", o);
+  out = Values::intValue(o);
+  if (out < lo || out > hi) return v.raise(t, fmt::format("{}: result {} does not fit in its kind", who, out));
+  return true;
+}
+bool unboxI32(Thread& t, Value* args) {
+  int64_t n;
+  if (!integerResult(t, args, INT32_MIN, INT32_MAX, n)) return false;
+  args[0].setI32(static_cast<int32_t>(n));
+  return true;
+}
+bool unboxI64(Thread& t, Value* args) {
+  int64_t n;
+  if (!integerResult(t, args, INT64_MIN, INT64_MAX, n)) return false;
+  args[0].i64 = n;
+  return true;
+}
+bool realResult(Thread& t, Value* args, double& out) {
+  Values& v = Values::of(t);
+  Object* o = args[0].ref;
+  if (o && v.isFloat(o)) out = Values::floatValue(o);
+  else if (o && v.isInt(o)) out = static_cast<double>(Values::intValue(o));
+  else return v.typeError(t, Values::stringBytes(args[1].ref), "a number result", o);
+  return true;
+}
+bool unboxF32(Thread& t, Value* args) {
+  double d;
+  if (!realResult(t, args, d)) return false;
+  args[0].setF32(static_cast<float>(d));
+  return true;
+}
+bool unboxF64(Thread& t, Value* args) {
+  double d;
+  if (!realResult(t, args, d)) return false;
+  args[0].f64 = d;
+  return true;
+}
+
+struct Conversion {
+  const char* name;
+  const char* param;
+  const char* second; ///< "" or "ref" (the primitive's name, for messages)
+  const char* result;
+  core::PrimFn fn;
+};
+constexpr Conversion kConversions[] = {
+    {"console/%box.i32", "i32", "", "ref", boxI32},          {"console/%box.i64", "i64", "", "ref", boxI64},
+    {"console/%box.f32", "f32", "", "ref", boxF32},          {"console/%box.f64", "f64", "", "ref", boxF64},
+    {"console/%unbox.i32", "ref", "ref", "i32", unboxI32},   {"console/%unbox.i64", "ref", "ref", "i64", unboxI64},
+    {"console/%unbox.f32", "ref", "ref", "f32", unboxF32},   {"console/%unbox.f64", "ref", "ref", "f64", unboxF64},
+};
+
+} // namespace
+
 Values& installConsole(core::Runtime& rt) {
   if (rt.consoleState) return Values::of(rt);
   if (!rt.primitives().find(primitiveName(kBuiltins[0]))) {
@@ -43,6 +133,13 @@ Values& installConsole(core::Runtime& rt) {
       sig.params.assign(b.fixed() ? static_cast<size_t>(b.min) : 1, core::Kind::Ref);
       sig.ret = core::Kind::Ref;
       rt.primitives().add(primitiveName(b), std::move(sig), b.fn, std::string(b.doc));
+    }
+    for (const Conversion& c : kConversions) {
+      core::Signature sig;
+      sig.params.push_back(*core::kindFromName(c.param));
+      if (*c.second) sig.params.push_back(*core::kindFromName(c.second));
+      sig.ret = *core::kindFromName(c.result);
+      rt.primitives().add(c.name, std::move(sig), c.fn, "converts between a typed VP value and a console value");
     }
   }
   auto* v = new Values(rt); // owned through rt.consoleState; see releaseConsole

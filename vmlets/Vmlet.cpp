@@ -5,6 +5,7 @@
 #include "core/interp/Interpreter.h"
 #include "core/ir/Builder.h"
 #include "core/ir/Module.h"
+#include "core/support/Assert.h"
 #include "core/verify/Verifier.h"
 #include "vos/Host.h"
 
@@ -114,10 +115,13 @@ public:
     if (head == "def-instruction") return defInstruction(d);
     if (head == "def-opcode") return defOpcode(d);
     if (head == "entry") return entry(d);
+    if (head == "def-primitive") return defPrimitive(d);
+    if (head == "def-rule") return defRule(d);
     if (head == "define" || head == "define-record-type") return; // compiled by the loader, in the sandbox
     if (head == "define-macro") fail(d, "define-macro is not allowed in a VMlet: macros run code at load time");
     if (head == "vmlet") fail(d, "a second manifest: the (vmlet ...) form must be the file's only first form");
-    fail(d, fmt::format("{} is not a VMlet form (expected def-opcode, def-instruction, define, byte-order or entry); "
+    fail(d, fmt::format("{} is not a VMlet form (expected def-opcode, def-instruction, def-primitive, def-rule, define, "
+                        "define-record-type, byte-order or entry); "
                         "expressions do not run at the top level of a VMlet",
                         head));
   }
@@ -136,6 +140,38 @@ private:
     if (!v_.entryName.empty()) fail(d, "entry appears twice");
     v_.entryName = d.items[1].text;
     v_.entryPos = d.pos;
+  }
+
+  void defPrimitive(const Datum& d) {
+    if (d.items.size() != 5 || d.items[1].kind != Datum::Kind::Symbol || !d.items[2].isList() ||
+        d.items[3].kind != Datum::Kind::Symbol || d.items[4].kind != Datum::Kind::Symbol)
+      fail(d, "def-primitive is (def-primitive NAME (PARAM-KIND...) RESULT-KIND PROCEDURE)");
+    PrimitiveDef p;
+    p.name = d.items[1].text;
+    p.pos = d.pos;
+    if (v_.primitives.count(p.name)) fail(d.items[1], fmt::format("primitive {} is defined twice", p.name));
+    if (rt_.primitives().find(p.name))
+      fail(d.items[1], fmt::format("{} is a primitive of vvm's: a VMlet's primitive cannot take its name", p.name));
+    for (const Datum& k : d.items[2].items) {
+      auto kind = k.kind == Datum::Kind::Symbol ? core::kindFromName(k.text) : std::nullopt;
+      if (!kind || *kind == core::Kind::Void) fail(k, "a parameter kind is one of i32 i64 f32 f64 ref");
+      p.params.push_back(*kind);
+    }
+    if (p.params.size() > console::kMaxDirectArgs)
+      fail(d.items[2], fmt::format("a primitive takes at most {} parameters", console::kMaxDirectArgs));
+    auto result = core::kindFromName(d.items[3].text);
+    if (!result) fail(d.items[3], "a result kind is one of void i32 i64 f32 f64 ref");
+    p.result = *result;
+    p.procedure = d.items[4].text;
+    v_.primitives.emplace(p.name, std::move(p));
+  }
+
+  void defRule(const Datum& d) {
+    if (d.items.size() != 3 || d.items[1].kind != Datum::Kind::Symbol || d.items[2].kind != Datum::Kind::Symbol)
+      fail(d, "def-rule is (def-rule NAME PROCEDURE)");
+    for (const RuleDef& r : v_.rules)
+      if (r.name == d.items[1].text) fail(d.items[1], fmt::format("rule {} is defined twice", r.name));
+    v_.rules.push_back({d.items[1].text, d.items[2].text, d.pos});
   }
 
   void defInstruction(const Datum& d) {
@@ -259,6 +295,11 @@ private:
     } else if (auto p = paramRef(d)) {
       a.kind = TemplateArg::Kind::Param;
       a.index = *p;
+    } else if (d.isList() && d.items.size() == 2 && d.items[0].isSymbol("primitive")) {
+      if (d.items[1].kind != Datum::Kind::Symbol || !v_.primitives.count(d.items[1].text))
+        fail(d, "(primitive NAME) names a def-primitive above it");
+      a.kind = TemplateArg::Kind::Primitive;
+      a.text = d.items[1].text;
     } else if (d.isList() && d.items.size() == 2 && (d.items[0].isSymbol("target") || d.items[0].isSymbol("method"))) {
       auto k = operandRef(d.items[1]);
       if (!k) fail(d, fmt::format("({} $k) names an operand", d.items[0].text));
@@ -304,7 +345,8 @@ private:
       if (a.kind != K::Target && a.kind != K::Param) fail(d, "a branch needs (target $k)");
       return;
     case 'M':
-      if (a.kind != K::Method && a.kind != K::Param) fail(d, "a call needs (method $k)");
+      if (a.kind != K::Method && a.kind != K::Primitive && a.kind != K::Param)
+        fail(d, "a call needs (method $k) or (primitive NAME)");
       return;
     case 's':
       if (a.kind != K::String && a.kind != K::Param) fail(d, "expected a string literal");
@@ -350,6 +392,8 @@ struct Site {
   std::function<std::optional<core::Label>(int64_t offset)> target;
   /// The method for a method-table index, or null.
   std::function<core::Method*(int64_t index)> method;
+  /// The VP method of a def-primitive, or null.
+  std::function<core::Method*(std::string_view name)> primitive;
 };
 
 struct TemplateError {
@@ -442,6 +486,11 @@ private:
       return 0;
     }
     case 'M': {
+      if (a.kind == TemplateArg::Kind::Primitive) {
+        core::Method* p = site.primitive ? site.primitive(a.text) : nullptr;
+        if (!p) throw TemplateError{fmt::format("{}: no primitive {}", name, a.text)};
+        return reinterpret_cast<int64_t>(p);
+      }
       if (a.kind != TemplateArg::Kind::Method) throw TemplateError{fmt::format("{}: a call needs (method $k)", name)};
       int64_t index = operand(a, site);
       core::Method* m = site.method(index);
@@ -480,7 +529,9 @@ private:
 /// them and drops what the template leaves.
 class TemplateChecker {
 public:
-  TemplateChecker(core::Runtime& rt, core::Module& scratch) : rt_(rt), scratch_(scratch) {}
+  TemplateChecker(core::Runtime& rt, core::Module& scratch,
+                  std::function<core::Method*(std::string_view)> primitive)
+      : rt_(rt), scratch_(scratch), primitive_(std::move(primitive)) {}
 
   /// Verifies one opcode's template; throws LoadError on failure.
   void check(const OpcodeDef& op, const std::vector<TemplateInsn>& body, SourcePos pos, const std::string& file,
@@ -501,15 +552,18 @@ public:
         // A primitive's stack effect is its signature. A call of the program's method $k has
         // a signature only the program knows: what comes before it is verified here, the
         // rest when an application's code is translated.
-        const core::Primitive* p = f.op == Op::CallPrim && f.args.at(0).kind == TemplateArg::Kind::String
-                                       ? rt_.primitives().find(f.args[0].text)
-                                       : nullptr;
-        if (!p) {
+        const core::Signature* sig = nullptr;
+        if (f.op == Op::CallPrim && f.args.at(0).kind == TemplateArg::Kind::String) {
+          if (const core::Primitive* p = rt_.primitives().find(f.args[0].text)) sig = &p->sig;
+        } else if ((f.op == Op::Call || f.op == Op::TailCall) && f.args.at(0).kind == TemplateArg::Kind::Primitive) {
+          if (core::Method* m = primitive_ ? primitive_(f.args[0].text) : nullptr) sig = &m->sig;
+        }
+        if (!sig) {
           flat.resize(n);
           break;
         }
-        for (core::Kind k : p->sig.params) pops += core::kindLetter(k);
-        if (p->sig.ret != core::Kind::Void) pushes += core::kindLetter(p->sig.ret);
+        for (core::Kind k : sig->params) pops += core::kindLetter(k);
+        if (sig->ret != core::Kind::Void) pushes += core::kindLetter(sig->ret);
       } else {
         auto sep = info.effect.find('>');
         pops = info.effect.substr(0, sep);
@@ -558,6 +612,7 @@ public:
     site.operands.assign(op.operands.size(), 0);
     site.target = [&](int64_t) { return std::optional<core::Label>(end); };
     site.method = [](int64_t) -> core::Method* { return nullptr; };
+    site.primitive = primitive_;
     Instantiator inst(b, scratch_, rt_);
     try {
       for (const Flat& f : flat) inst.emitOne(f.op, f.args, site);
@@ -633,6 +688,7 @@ private:
 
   core::Runtime& rt_;
   core::Module& scratch_;
+  std::function<core::Method*(std::string_view)> primitive_;
 };
 
 // ---- the builtins a VMlet's console code uses to make VP code
@@ -756,6 +812,10 @@ bool vpTranslate(core::Thread& t, core::Value* args) {
   site.method = [&](int64_t index) -> core::Method* {
     return index >= 0 && index < static_cast<int64_t>(table.size()) ? table[static_cast<size_t>(index)] : nullptr;
   };
+  site.primitive = [&](std::string_view name) -> core::Method* {
+    auto it = vm.primitives.find(name);
+    return it == vm.primitives.end() ? nullptr : it->second.method;
+  };
   // Pass 2: each opcode's template, at its offset (the offset is the line walkbacks show).
   for (uint32_t pc : starts) {
     const OpcodeDef& op = vm.opcodes[code[pc]];
@@ -862,6 +922,68 @@ std::string describeUncaught(core::Thread& thread, console::Values& values, cons
   return out;
 }
 
+/// The VP method of a def-primitive: box the typed arguments, call the console procedure (a
+/// global of the VMlet), unbox the result.
+core::Method* makePrimitiveMethod(console::Environment& env, const PrimitiveDef& p) {
+  console::Values& v = env.values;
+  core::Module& m = env.module();
+  core::Method* method = m.addMethod(env.uniqueName("primitive:" + p.name));
+  method->sig.params = p.params;
+  method->sig.ret = p.result;
+  method->locals = p.params;
+  method->line = p.pos.line;
+  auto prim = [&](const std::string& name) {
+    const core::Primitive* found = v.rt.primitives().find("console/" + name);
+    VVM_ASSERT(found);
+    return reinterpret_cast<int64_t>(found);
+  };
+  core::Builder b(*method);
+  b.setPosition(p.pos.line, static_cast<uint16_t>(std::min<uint32_t>(p.pos.col, 0xffff)));
+  b.emit(Op::GetStaticRef, reinterpret_cast<int64_t>(env.global(p.procedure)->cell));
+  for (size_t i = 0; i < p.params.size(); ++i) {
+    core::Kind k = p.params[i];
+    b.emit(k == core::Kind::I32 ? Op::LoadI32 : k == core::Kind::I64 ? Op::LoadI64 : k == core::Kind::F32 ? Op::LoadF32
+                                                  : k == core::Kind::F64 ? Op::LoadF64 : Op::LoadRef,
+           static_cast<int64_t>(i));
+    if (k != core::Kind::Ref) b.emit(Op::CallPrim, prim(fmt::format("%box.{}", core::kindName(k))));
+  }
+  b.emit(Op::CallVirt, reinterpret_cast<int64_t>(v.procedureShape), console::Values::callSlot(static_cast<uint32_t>(p.params.size())));
+  switch (p.result) {
+  case core::Kind::Void: b.emit(Op::Pop).emit(Op::Ret); break;
+  case core::Kind::Ref: b.emit(Op::RetRef); break;
+  default: {
+    Object* who = m.internString(p.name);
+    VVM_ASSERT(who);
+    b.emit(Op::ConstStr, reinterpret_cast<int64_t>(who));
+    b.emit(Op::CallPrim, prim(fmt::format("%unbox.{}", core::kindName(p.result))));
+    b.emit(p.result == core::Kind::I32 ? Op::RetI32 : p.result == core::Kind::I64 ? Op::RetI64
+           : p.result == core::Kind::F32 ? Op::RetF32 : Op::RetF64);
+  }
+  }
+  std::string error;
+  VVM_ASSERT(b.finish(error));
+  Diagnostics diags;
+  VVM_ASSERT(core::verify(*method, diags, env.name()));
+  core::prepare(*method);
+  return method;
+}
+
+/// Runs the VMlet's rules on the application's bytes: "" when every one accepts them, else why
+/// the first that refuses does.
+std::string applyRules(Vmlet& vm, core::Thread& thread, Object* bytes, console::Evaluator& ev) {
+  console::Values& v = console::Values::of(thread);
+  for (const RuleDef& r : vm.rules) {
+    Object* verdict = nullptr;
+    if (!v.apply(thread, vm.env->globalValue(r.procedure), std::span<Object* const>(&bytes, 1), verdict))
+      return fmt::format("rule {} raised an error: {}", r.name, ev.takeError(true));
+    if (verdict == v.trueObj) continue;
+    if (verdict && v.isString(verdict)) return fmt::format("rule {}: {}", r.name, console::Values::stringBytes(verdict));
+    return fmt::format("rule {} returned {} (a rule returns #t, or a string saying what is wrong)", r.name,
+                       v.describe(verdict));
+  }
+  return {};
+}
+
 } // namespace
 
 uint32_t OpcodeDef::length() const {
@@ -886,9 +1008,14 @@ std::unique_ptr<Vmlet> loadVmlet(const std::string& path, std::string_view text,
   vm->env->addBuiltins(kVmletBuiltins);
   BodyReader reader(*vm, thread.rt);
   core::Module scratch(thread.rt, "templates of " + path);
-  TemplateChecker checker(thread.rt, scratch);
+  auto primitiveLookup = [vmlet = vm.get()](std::string_view name) -> core::Method* {
+    auto it = vmlet->primitives.find(name);
+    return it == vmlet->primitives.end() ? nullptr : it->second.method;
+  };
+  TemplateChecker checker(thread.rt, scratch, primitiveLookup);
   try {
     for (size_t i = 1; i < forms.size(); ++i) reader.form(forms[i]);
+    for (auto& [name, p] : vm->primitives) p.method = makePrimitiveMethod(*vm->env, p);
     for (auto& [name, def] : vm->derived) {
       // A derived instruction alone: each parameter is an operand of a sample opcode.
       OpcodeDef sample;
@@ -940,6 +1067,20 @@ std::unique_ptr<Vmlet> loadVmlet(const std::string& path, std::string_view text,
     }
     ++vm->definitions;
   }
+  // Primitives and rules name procedures of the VMlet, with the right number of parameters.
+  auto procedureOf = [&](const std::string& name, SourcePos pos, size_t params, const std::string& what) {
+    Object* proc = vm->env->globalValue(name);
+    const console::ProcInfo* info = proc && values.isProcedure(proc) ? values.procInfo(proc->shape) : nullptr;
+    if (!info) {
+      diags.error(path, pos.line, pos.col, fmt::format("{}: {} is not a procedure defined in this VMlet", what, name));
+    } else if (info->required > params || (!info->rest && info->required != params)) {
+      diags.error(path, pos.line, pos.col,
+                  fmt::format("{}: {} takes {}{} argument{}, but is given {}", what, name, info->rest ? "at least " : "",
+                              info->required, info->required == 1 ? "" : "s", params));
+    }
+  };
+  for (const auto& [name, p] : vm->primitives) procedureOf(p.procedure, p.pos, p.params.size(), "primitive " + name);
+  for (const RuleDef& r : vm->rules) procedureOf(r.procedure, r.pos, 1, "rule " + r.name);
   // Every global the body names must be defined in it (or be a builtin its sandbox has): a name
   // from elsewhere (the console's own builtins, another VMlet) is refused now, not when an
   // application happens to reach it.
@@ -981,6 +1122,12 @@ AppRun runApplication(Vmlet& vm, const std::string& appFile, std::string_view by
   if (ok) {
     std::memcpy(data->data<char>(), bytes.data(), bytes.size());
     Object* arg = data;
+    if (std::string refused = applyRules(vm, thread, arg, ev); !refused.empty()) {
+      values.vmletContext = nullptr;
+      out.stage = AppRun::Stage::LoadFailed;
+      out.message = fmt::format("{}: {} refuses it: {}", appFile, vm.manifest.name, refused);
+      return out;
+    }
     ok = values.apply(thread, vm.entry(), std::span<Object* const>(&arg, 1), main);
   }
   values.vmletContext = nullptr;

@@ -7,12 +7,16 @@
 //   (def-instruction (NAME PARAM...) INSN...)   a derived instruction: a named VP sequence
 //   (def-opcode CODE NAME (ENCODING...) INSN...) opcode CODE (0..255), its operands (u8 s8 u16
 //                                                s16 u32 s32) and the VP code it becomes
+//   (def-primitive NAME (KIND...) KIND PROC)    a VP method that runs the console procedure PROC
+//   (def-rule NAME PROC)                         PROC accepts (#t) or refuses (a string) an
+//                                                application's bytes before it is loaded
 //   (define ...)                                console procedures and constants (sandboxed)
 //   (entry NAME)                                the procedure that loads an application
 // An INSN is (MNEMONIC ARG...) for a VP instruction or a derived instruction defined above it.
 // ARGs are literals, $k (operand k of the opcode), a parameter of the derived instruction,
 // (target $k) (the instruction $k bytes from this opcode's first byte), (method $k) (entry k of
-// the method table the loader passes) or a primitive's name as a string.
+// the method table the loader passes), (primitive NAME) (a def-primitive) or a VP primitive's
+// name as a string (callprim).
 //
 // Nothing in a VMlet's body runs when it is verified or loaded except the making of its
 // procedures: top-level definitions must be procedures or constants, and define-macro is not
@@ -46,6 +50,7 @@ struct TemplateArg {
     Param,   ///< index: the derived instruction's parameter
     Target,  ///< index: branch to the instruction operand `index` bytes from this opcode
     Method,  ///< index: the method table entry named by operand `index`
+    Primitive, ///< text: a primitive the VMlet defines (def-primitive), called with `call`
   };
   Kind kind = Kind::Integer;
   int64_t integer = 0;
@@ -74,6 +79,27 @@ struct Derived {
   console::SourcePos pos;
 };
 
+/// (def-primitive NAME (PARAM-KIND...) RESULT-KIND PROCEDURE): a VP method whose code converts its
+/// typed arguments to console values, calls the VMlet's console procedure and converts its
+/// result back. Templates call it with (call (primitive NAME)).
+struct PrimitiveDef {
+  std::string name;
+  std::vector<core::Kind> params;
+  core::Kind result = core::Kind::Void;
+  std::string procedure;
+  console::SourcePos pos;
+  core::Method* method = nullptr; ///< made when the VMlet loads
+};
+
+/// (def-rule NAME PROCEDURE): the language's own verification of an application. The procedure
+/// gets the application's bytes before the entry does and returns #t to accept them, or a
+/// string saying why not.
+struct RuleDef {
+  std::string name;
+  std::string procedure;
+  console::SourcePos pos;
+};
+
 struct OpcodeDef {
   bool defined = false;
   std::string name;
@@ -92,6 +118,8 @@ public:
   bool bigEndian = true;
   std::array<OpcodeDef, 256> opcodes;
   std::map<std::string, std::unique_ptr<Derived>, std::less<>> derived;
+  std::map<std::string, PrimitiveDef, std::less<>> primitives;
+  std::vector<RuleDef> rules;
   std::string entryName;
   console::SourcePos entryPos;
   std::unique_ptr<console::Environment> env; ///< the sandbox its console code lives in

@@ -81,6 +81,38 @@ TEST_CASE("an STK program runs through the example VMlet", "[vmlets]") {
   CHECK(r.stage == vmlets::AppRun::Stage::Ok);
 }
 
+TEST_CASE("def-primitive: a VP method running console code; def-rule refuses applications", "[vmlets]") {
+  Loaded l = load(stackVmlet(), "stack.vml");
+  REQUIRE(l.vmlet);
+  REQUIRE(l.vmlet->primitives.count("stk-gcd"));
+  CHECK(l.vmlet->primitives.at("stk-gcd").method->sig == core::Signature{{core::Kind::I32, core::Kind::I32}, core::Kind::I32});
+  // push 84, push -36, gcd, print (12), ret
+  vmlets::AppRun r = run(*l.vmlet, stkProgram({0x01, 0, 0, 0, 84, 0x01, 0xff, 0xff, 0xff, 0xdc, 0x34, 0x30, 0x21}));
+  INFO(r.message);
+  CHECK(r.stage == vmlets::AppRun::Stage::Ok);
+  std::string many = stkProgram({0x21});
+  many[4] = '\x20'; // 8193 methods
+  many[5] = '\x01';
+  r = run(*l.vmlet, many);
+  CHECK(r.stage == vmlets::AppRun::Stage::LoadFailed);
+  CHECK_THAT(r.message, Catch::Contains("prog.stk: stack refuses it: rule method-table: more than 4096 methods"));
+
+  auto error = [&](const std::string& body) {
+    Loaded bad = load(kManifest + body);
+    CHECK_FALSE(bad.vmlet);
+    return bad.errors;
+  };
+  CHECK_THAT(error("(def-primitive p (i32) i32 nowhere)\n(define (f b) 1)\n(entry f)"),
+             Catch::Contains("primitive p: nowhere is not a procedure defined in this VMlet"));
+  CHECK_THAT(error("(def-primitive p (i32) i32 f)\n(define (f) 1)\n(entry f)"),
+             Catch::Contains("primitive p: f takes 0 arguments, but is given 1"));
+  CHECK_THAT(error("(def-primitive print.i32 (i32) void f)"), Catch::Contains("is a primitive of vvm's"));
+  CHECK_THAT(error("(def-opcode 1 a () (call (primitive q)))"), Catch::Contains("names a def-primitive above it"));
+  CHECK_THAT(error("(def-primitive p (i32) f32 f)\n(def-opcode 1 a () (call (primitive p)) (add.i32))\n(define (f x) x)\n(entry f)"),
+             Catch::Contains("does not verify"));
+  CHECK_THAT(error("(def-rule r g)\n(define (f b) 1)\n(entry f)"), Catch::Contains("rule r: g is not a procedure"));
+}
+
 TEST_CASE("malformed applications are refused while loading, with the place", "[vmlets]") {
   Loaded l = load(stackVmlet(), "stack.vml");
   REQUIRE(l.vmlet);
@@ -89,7 +121,7 @@ TEST_CASE("malformed applications are refused while loading, with the place", "[
     CHECK(r.stage == vmlets::AppRun::Stage::LoadFailed);
     return r.message;
   };
-  CHECK_THAT(refused("STK1"), Catch::Contains("the file ends inside the header"));
+  CHECK_THAT(refused("STK1"), Catch::Contains("rule method-table: the file is shorter than its header"));
   CHECK_THAT(refused(stkProgram({0xEE})), Catch::Contains("byte 0: undefined opcode 0xee"));
   CHECK_THAT(refused(stkProgram({0x01, 0, 0})), Catch::Contains("push needs 5 bytes"));
   CHECK_THAT(refused(stkProgram({0x10, 0, 2, 0x21})), Catch::Contains("not the start of an instruction"));
