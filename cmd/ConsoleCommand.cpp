@@ -181,15 +181,8 @@ int consoleCommand(const ConsoleOptions& o) {
   }
   vos::setArguments(o.args);
   std::optional<jit::Tier> tier;
-  jit::Mode mode = jit::modeFromName(o.jit).value_or(jit::Mode::On);
-  if (mode != jit::Mode::Off) {
-    jit::Options jo;
-    jo.mode = mode;
-    if (mode == jit::Mode::Eager) jo.threshold = 1;
-    rt.setTierThreshold(jo.threshold);
-    tier.emplace(rt, jo);
-    setConsoleTier(&*tier);
-  }
+  startTier(tier, rt, o.jit, jit::Options{}.threshold);
+  if (tier) setConsoleTier(&*tier);
   int status = 0;
   runOnLargeStack(config.maxFrames, [&] {
     core::Thread thread(rt);

@@ -95,6 +95,18 @@ void runOnLargeStack(uint32_t frames, const std::function<void()>& body) {
   pthread_attr_destroy(&attr);
 }
 
+void startTier(std::optional<jit::Tier>& tier, core::Runtime& rt, const std::string& modeName, uint32_t threshold,
+               const std::string& dumpDir) {
+  jit::Mode mode = jit::modeFromName(modeName).value_or(jit::Mode::On);
+  if (mode == jit::Mode::Off) return;
+  jit::Options jo;
+  jo.mode = mode;
+  jo.threshold = mode == jit::Mode::Eager ? 1 : threshold;
+  jo.dumpDir = dumpDir;
+  rt.setTierThreshold(jo.threshold);
+  tier.emplace(rt, jo);
+}
+
 CLI::App* addRunCommand(CLI::App& app, RunOptions& o) {
   CLI::App* run = app.add_subcommand("run", "Run a program: vvm run [OPTIONS] FILE [ARGS...]");
   run->footer("Everything after FILE is passed to the program.");
@@ -225,15 +237,7 @@ int runCommand(const RunOptions& o) {
 
   vos::setArguments(o.args);
   std::optional<jit::Tier> tier;
-  jit::Mode mode = jit::modeFromName(o.jit).value_or(jit::Mode::On);
-  if (mode != jit::Mode::Off) {
-    jit::Options jo;
-    jo.mode = mode;
-    jo.threshold = mode == jit::Mode::Eager ? 1 : o.jitThreshold;
-    jo.dumpDir = o.dumpLlvm;
-    rt.setTierThreshold(jo.threshold);
-    tier.emplace(rt, jo);
-  }
+  startTier(tier, rt, o.jit, o.jitThreshold, o.dumpLlvm);
   int exitStatus = 0;
   runOnLargeStack(config.maxFrames, [&] {
     core::Thread thread(rt);

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct RunOptions {
 CLI::App* addRunCommand(CLI::App& app, RunOptions& options);
 /// Runs it; returns the process exit status.
 int runCommand(const RunOptions& options);
+
+/// Starts the JIT tier for `rt` in `tier` unless `mode` is "off" (eager: threshold 1).
+void startTier(std::optional<jit::Tier>& tier, core::Runtime& rt, const std::string& mode, uint32_t threshold,
+               const std::string& dumpDir = {});
 
 /// Runs `body` on a new thread (registered with the collector) whose native stack is big
 /// enough for `frames` VP frames of compiled code, which recurses on the native stack.

@@ -91,9 +91,12 @@ bool unboxI64(Thread& t, Value* args) {
 bool realResult(Thread& t, Value* args, double& out) {
   Values& v = Values::of(t);
   Object* o = args[0].ref;
-  if (o && v.isFloat(o)) out = Values::floatValue(o);
-  else if (o && v.isInt(o)) out = static_cast<double>(Values::intValue(o));
-  else return v.typeError(t, Values::stringBytes(args[1].ref), "a number result", o);
+  if (o && v.isFloat(o))
+    out = Values::floatValue(o);
+  else if (o && v.isInt(o))
+    out = static_cast<double>(Values::intValue(o));
+  else
+    return v.typeError(t, Values::stringBytes(args[1].ref), "a number result", o);
   return true;
 }
 bool unboxF32(Thread& t, Value* args) {
@@ -117,10 +120,10 @@ struct Conversion {
   core::PrimFn fn;
 };
 constexpr Conversion kConversions[] = {
-    {"console/%box.i32", "i32", "", "ref", boxI32},          {"console/%box.i64", "i64", "", "ref", boxI64},
-    {"console/%box.f32", "f32", "", "ref", boxF32},          {"console/%box.f64", "f64", "", "ref", boxF64},
-    {"console/%unbox.i32", "ref", "ref", "i32", unboxI32},   {"console/%unbox.i64", "ref", "ref", "i64", unboxI64},
-    {"console/%unbox.f32", "ref", "ref", "f32", unboxF32},   {"console/%unbox.f64", "ref", "ref", "f64", unboxF64},
+    {"console/%box.i32", "i32", "", "ref", boxI32},        {"console/%box.i64", "i64", "", "ref", boxI64},
+    {"console/%box.f32", "f32", "", "ref", boxF32},        {"console/%box.f64", "f64", "", "ref", boxF64},
+    {"console/%unbox.i32", "ref", "ref", "i32", unboxI32}, {"console/%unbox.i64", "ref", "ref", "i64", unboxI64},
+    {"console/%unbox.f32", "ref", "ref", "f32", unboxF32}, {"console/%unbox.f64", "ref", "ref", "f64", unboxF64},
 };
 
 } // namespace

@@ -696,12 +696,17 @@ private:
     inner.vars.push_back(loop);
     Node* f = fn(d, params, std::span(d.items).subspan(3), inner, d.items[1].text);
     loop->knownLambda = loop->assigned ? nullptr : f->lambda;
-    Node* call = a_.node(Node::K::Call, d.pos);
-    call->kids.push_back(localRef(loop, d.pos));
+    return startLoop(d.pos, loop, f, inits);
+  }
+
+  /// (letrec ((LOOP FN)) (LOOP INIT...)): a named let's or a do loop's first call.
+  Node* startLoop(SourcePos pos, Var* loop, Node* fn, const std::vector<Node*>& inits) {
+    Node* call = a_.node(Node::K::Call, pos);
+    call->kids.push_back(localRef(loop, pos));
     for (Node* i : inits) call->kids.push_back(i);
-    Node* n = a_.node(Node::K::Letrec, d.pos);
+    Node* n = a_.node(Node::K::Letrec, pos);
     n->vars = {loop};
-    n->kids = {f, call};
+    n->kids = {fn, call};
     return n;
   }
 
@@ -864,13 +869,7 @@ private:
     Node* f = a_.node(Node::K::Fn, d.pos);
     f->lambda = l;
     loop->knownLambda = l;
-    Node* call = a_.node(Node::K::Call, d.pos);
-    call->kids.push_back(localRef(loop, d.pos));
-    for (Node* i : inits) call->kids.push_back(i);
-    Node* n = a_.node(Node::K::Letrec, d.pos);
-    n->vars = {loop};
-    n->kids = {f, call};
-    return n;
+    return startLoop(d.pos, loop, f, inits);
   }
 
   /// (guard (VAR CLAUSE...) BODY...): the body runs in a lambda of its own whose whole code is

@@ -2,10 +2,8 @@
 // expanded and compiled to VP IR, which must verify (the compiler asserts that it does), but
 // nothing runs (input could loop forever). Whatever the bytes: compiled, or one located
 // diagnostic; never a crash, a hang or a sanitizer report.
+#include "FuzzRuntime.h"
 #include "console/Compiler.h"
-#include "core/interp/Thread.h"
-#include "gc/Heap.h"
-#include "vos/Host.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -14,14 +12,8 @@
 #include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static vvm::core::Runtime* rt = [] {
-    vvm::gc::init({});
-    auto* r = new vvm::core::Runtime();
-    vvm::vos::registerBasePrimitives(*r);
-    vvm::console::installConsole(*r);
-    return r;
-  }();
-  static vvm::core::Thread* thread = new vvm::core::Thread(*rt);
+  vvm::core::Thread* thread = &vvm::fuzz::consoleThread();
+  vvm::core::Runtime* rt = &thread->rt;
   const std::string file = "fuzz.vc";
   std::string_view text(reinterpret_cast<const char*>(data), size);
   vvm::console::Environment env(vvm::console::Values::of(*rt), "fuzz");

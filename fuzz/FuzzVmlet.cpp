@@ -5,9 +5,7 @@
 // sandbox. Either way: accepted, or a clear error; never a crash, hang or sanitizer report.
 #include "vmlets/Vmlet.h"
 
-#include "core/interp/Thread.h"
-#include "gc/Heap.h"
-#include "vos/Host.h"
+#include "FuzzRuntime.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -22,15 +20,9 @@
 #endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static vvm::core::Runtime* rt = [] {
-    vvm::gc::init({});
-    auto* r = new vvm::core::Runtime();
-    vvm::vos::registerBasePrimitives(*r);
-    vvm::console::installConsole(*r);
-    return r;
-  }();
-  static vvm::core::Thread* thread = new vvm::core::Thread(*rt);
-  static std::unique_ptr<vvm::vmlets::Vmlet> stack = [] {
+  vvm::core::Thread* thread = &vvm::fuzz::consoleThread();
+  vvm::core::Runtime* rt = &thread->rt;
+  static std::unique_ptr<vvm::vmlets::Vmlet> stack = [thread] {
     std::ifstream in(std::string(VVM_SOURCE_DIR) + "/vmlets/shipped/stack.vml");
     std::stringstream text;
     text << in.rdbuf();

@@ -120,10 +120,11 @@ public:
     if (head == "define" || head == "define-record-type") return; // compiled by the loader, in the sandbox
     if (head == "define-macro") fail(d, "define-macro is not allowed in a VMlet: macros run code at load time");
     if (head == "vmlet") fail(d, "a second manifest: the (vmlet ...) form must be the file's only first form");
-    fail(d, fmt::format("{} is not a VMlet form (expected def-opcode, def-instruction, def-primitive, def-rule, define, "
-                        "define-record-type, byte-order or entry); "
-                        "expressions do not run at the top level of a VMlet",
-                        head));
+    fail(d,
+         fmt::format("{} is not a VMlet form (expected def-opcode, def-instruction, def-primitive, def-rule, define, "
+                     "define-record-type, byte-order or entry); "
+                     "expressions do not run at the top level of a VMlet",
+                     head));
   }
 
 private:
@@ -529,8 +530,7 @@ private:
 /// them and drops what the template leaves.
 class TemplateChecker {
 public:
-  TemplateChecker(core::Runtime& rt, core::Module& scratch,
-                  std::function<core::Method*(std::string_view)> primitive)
+  TemplateChecker(core::Runtime& rt, core::Module& scratch, std::function<core::Method*(std::string_view)> primitive)
       : rt_(rt), scratch_(scratch), primitive_(std::move(primitive)) {}
 
   /// Verifies one opcode's template; throws LoadError on failure.
@@ -942,12 +942,16 @@ core::Method* makePrimitiveMethod(console::Environment& env, const PrimitiveDef&
   b.emit(Op::GetStaticRef, reinterpret_cast<int64_t>(env.global(p.procedure)->cell));
   for (size_t i = 0; i < p.params.size(); ++i) {
     core::Kind k = p.params[i];
-    b.emit(k == core::Kind::I32 ? Op::LoadI32 : k == core::Kind::I64 ? Op::LoadI64 : k == core::Kind::F32 ? Op::LoadF32
-                                                  : k == core::Kind::F64 ? Op::LoadF64 : Op::LoadRef,
+    b.emit(k == core::Kind::I32   ? Op::LoadI32
+           : k == core::Kind::I64 ? Op::LoadI64
+           : k == core::Kind::F32 ? Op::LoadF32
+           : k == core::Kind::F64 ? Op::LoadF64
+                                  : Op::LoadRef,
            static_cast<int64_t>(i));
     if (k != core::Kind::Ref) b.emit(Op::CallPrim, prim(fmt::format("%box.{}", core::kindName(k))));
   }
-  b.emit(Op::CallVirt, reinterpret_cast<int64_t>(v.procedureShape), console::Values::callSlot(static_cast<uint32_t>(p.params.size())));
+  b.emit(Op::CallVirt, reinterpret_cast<int64_t>(v.procedureShape),
+         console::Values::callSlot(static_cast<uint32_t>(p.params.size())));
   switch (p.result) {
   case core::Kind::Void: b.emit(Op::Pop).emit(Op::Ret); break;
   case core::Kind::Ref: b.emit(Op::RetRef); break;
@@ -956,8 +960,10 @@ core::Method* makePrimitiveMethod(console::Environment& env, const PrimitiveDef&
     VVM_ASSERT(who);
     b.emit(Op::ConstStr, reinterpret_cast<int64_t>(who));
     b.emit(Op::CallPrim, prim(fmt::format("%unbox.{}", core::kindName(p.result))));
-    b.emit(p.result == core::Kind::I32 ? Op::RetI32 : p.result == core::Kind::I64 ? Op::RetI64
-           : p.result == core::Kind::F32 ? Op::RetF32 : Op::RetF64);
+    b.emit(p.result == core::Kind::I32   ? Op::RetI32
+           : p.result == core::Kind::I64 ? Op::RetI64
+           : p.result == core::Kind::F32 ? Op::RetF32
+                                         : Op::RetF64);
   }
   }
   std::string error;
@@ -977,7 +983,8 @@ std::string applyRules(Vmlet& vm, core::Thread& thread, Object* bytes, console::
     if (!v.apply(thread, vm.env->globalValue(r.procedure), std::span<Object* const>(&bytes, 1), verdict))
       return fmt::format("rule {} raised an error: {}", r.name, ev.takeError(true));
     if (verdict == v.trueObj) continue;
-    if (verdict && v.isString(verdict)) return fmt::format("rule {}: {}", r.name, console::Values::stringBytes(verdict));
+    if (verdict && v.isString(verdict))
+      return fmt::format("rule {}: {}", r.name, console::Values::stringBytes(verdict));
     return fmt::format("rule {} returned {} (a rule returns #t, or a string saying what is wrong)", r.name,
                        v.describe(verdict));
   }
@@ -1075,8 +1082,8 @@ std::unique_ptr<Vmlet> loadVmlet(const std::string& path, std::string_view text,
       diags.error(path, pos.line, pos.col, fmt::format("{}: {} is not a procedure defined in this VMlet", what, name));
     } else if (info->required > params || (!info->rest && info->required != params)) {
       diags.error(path, pos.line, pos.col,
-                  fmt::format("{}: {} takes {}{} argument{}, but is given {}", what, name, info->rest ? "at least " : "",
-                              info->required, info->required == 1 ? "" : "s", params));
+                  fmt::format("{}: {} takes {}{} argument{}, but is given {}", what, name,
+                              info->rest ? "at least " : "", info->required, info->required == 1 ? "" : "s", params));
     }
   };
   for (const auto& [name, p] : vm->primitives) procedureOf(p.procedure, p.pos, p.params.size(), "primitive " + name);

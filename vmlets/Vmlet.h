@@ -42,14 +42,14 @@ enum class Encoding : uint8_t { U8, S8, U16, S16, U32, S32 };
 /// An argument of an instruction in a template.
 struct TemplateArg {
   enum class Kind : uint8_t {
-    Integer, ///< integer: a literal
-    Real,    ///< real: a literal
-    String,  ///< text: a string literal or a primitive's name
-    Symbol,  ///< text: an element kind (newarray)
-    Operand, ///< index: the opcode's operand
-    Param,   ///< index: the derived instruction's parameter
-    Target,  ///< index: branch to the instruction operand `index` bytes from this opcode
-    Method,  ///< index: the method table entry named by operand `index`
+    Integer,   ///< integer: a literal
+    Real,      ///< real: a literal
+    String,    ///< text: a string literal or a primitive's name
+    Symbol,    ///< text: an element kind (newarray)
+    Operand,   ///< index: the opcode's operand
+    Param,     ///< index: the derived instruction's parameter
+    Target,    ///< index: branch to the instruction operand `index` bytes from this opcode
+    Method,    ///< index: the method table entry named by operand `index`
     Primitive, ///< text: a primitive the VMlet defines (def-primitive), called with `call`
   };
   Kind kind = Kind::Integer;

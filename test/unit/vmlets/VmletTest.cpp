@@ -85,7 +85,8 @@ TEST_CASE("def-primitive: a VP method running console code; def-rule refuses app
   Loaded l = load(stackVmlet(), "stack.vml");
   REQUIRE(l.vmlet);
   REQUIRE(l.vmlet->primitives.count("stk-gcd"));
-  CHECK(l.vmlet->primitives.at("stk-gcd").method->sig == core::Signature{{core::Kind::I32, core::Kind::I32}, core::Kind::I32});
+  CHECK(l.vmlet->primitives.at("stk-gcd").method->sig ==
+        core::Signature{{core::Kind::I32, core::Kind::I32}, core::Kind::I32});
   // push 84, push -36, gcd, print (12), ret
   vmlets::AppRun r = run(*l.vmlet, stkProgram({0x01, 0, 0, 0, 84, 0x01, 0xff, 0xff, 0xff, 0xdc, 0x34, 0x30, 0x21}));
   INFO(r.message);
@@ -108,7 +109,8 @@ TEST_CASE("def-primitive: a VP method running console code; def-rule refuses app
              Catch::Contains("primitive p: f takes 0 arguments, but is given 1"));
   CHECK_THAT(error("(def-primitive print.i32 (i32) void f)"), Catch::Contains("is a primitive of vvm's"));
   CHECK_THAT(error("(def-opcode 1 a () (call (primitive q)))"), Catch::Contains("names a def-primitive above it"));
-  CHECK_THAT(error("(def-primitive p (i32) f32 f)\n(def-opcode 1 a () (call (primitive p)) (add.i32))\n(define (f x) x)\n(entry f)"),
+  CHECK_THAT(error("(def-primitive p (i32) f32 f)\n(def-opcode 1 a () (call (primitive p)) (add.i32))\n(define (f x) "
+                   "x)\n(entry f)"),
              Catch::Contains("does not verify"));
   CHECK_THAT(error("(def-rule r g)\n(define (f b) 1)\n(entry f)"), Catch::Contains("rule r: g is not a procedure"));
 }
