@@ -225,3 +225,16 @@ TEST_CASE("the body check: templates, the sandbox, limits, located") {
   CHECK(hostile.state == CheckState::Fail);
   CHECK(hostile.message.find("exit is not available in a VMlet's sandbox") != std::string::npos);
 }
+
+TEST_CASE("the body check: instructions the rules reserve are refused to VMlets below the level") {
+  World w((std::string(kRules) + "(instruction mul.i32 (allow shipped))\n").c_str());
+  std::string text = manifest() + "(def-opcode 1 mul () (mul.i32))\n(def-opcode 2 add () (add.i32))\n";
+  VerifyReport r = verifyVmlet(w.dir.write("reserved.vml", w.sign(text)), w.options);
+  const CheckResult& body = check(r, "body");
+  CHECK(body.state == CheckState::Fail);
+  INFO(body.message);
+  CHECK(body.message.find(
+            "reserved.vml:4:22: mul.i32 is reserved to shipped VMlets by the rules (rules.vc), and this one is not") !=
+        std::string::npos);
+  CHECK(body.message.find("add.i32") == std::string::npos);
+}
