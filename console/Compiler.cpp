@@ -1706,8 +1706,10 @@ const Builtin* Environment::visibleBuiltin(std::string_view name) const {
 const core::StaticInfo* Environment::global(std::string_view name) {
   auto it = globals_.find(name);
   if (it != globals_.end()) return it->second;
+  // The cell is named after the global (disassembly shows it), unless a constant's cell took
+  // that name first (a program may spell any name, 'const#3 too, between bars).
   const core::StaticInfo* cell = module_.addStatic(std::string(name), Kind::Ref);
-  VVM_ASSERT(cell);
+  while (!cell) cell = module_.addStatic(uniqueName(std::string(name) + "#global"), Kind::Ref);
   globals_.emplace(std::string(name), cell);
   if (const Builtin* b = visibleBuiltin(name)) cell->cell->ref = CodeGen::builtinProcedure(*this, *b);
   return cell;
@@ -1728,8 +1730,9 @@ std::vector<std::string> Environment::definedGlobals() const {
 const core::StaticInfo* Environment::constant(Object* o) {
   auto it = constants_.find(o);
   if (it != constants_.end()) return it->second;
-  const core::StaticInfo* cell = module_.addStatic(uniqueName("'const"), Kind::Ref);
-  VVM_ASSERT(cell);
+  const core::StaticInfo* cell = nullptr;
+  while (!cell) cell = module_.addStatic(uniqueName("'const"), Kind::Ref); // a global may have the name
+
   cell->cell->ref = o;
   constants_.emplace(o, cell);
   return cell;
