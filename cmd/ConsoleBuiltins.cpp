@@ -166,13 +166,10 @@ bool globals(Thread& t, Value* args) {
   Values& v = Values::of(t);
   auto* env = static_cast<console::Environment*>(v.consoleEnvironment);
   if (!env) return result(t, args, v.nil);
-  std::vector<Object*> names;
-  for (const std::string& n : env->definedGlobals()) {
-    Object* s = v.intern(n);
-    if (!s) return v.outOfMemory(t);
-    names.push_back(s);
-  }
-  return result(t, args, v.list(names));
+  console::ListBuilder names(v);
+  for (const std::string& n : env->definedGlobals())
+    if (!names.add(v.intern(n))) return v.outOfMemory(t);
+  return result(t, args, names.list());
 }
 
 bool gcStats(Thread& t, Value* args) {
@@ -217,33 +214,26 @@ bool instructions(Thread& t, Value* args) {
 
 bool vmletsList(Thread& t, Value* args) {
   Values& v = Values::of(t);
-  std::vector<Object*> rows;
+  console::ListBuilder rows(v);
   for (const vmlets::Found& f : vmlets::findVmlets(vmlets::standardSearchDirs(), nullptr)) {
-    std::vector<Object*> row;
-    row.push_back(f.manifest ? v.intern(f.manifest->name) : v.falseObj);
-    row.push_back(f.manifest ? v.makeString(f.manifest->version) : v.falseObj);
-    row.push_back(v.makeString(f.path));
-    row.push_back(v.makeString(vmlets::originName(f.origin)));
-    for (Object* o : row)
-      if (!o) return v.outOfMemory(t);
-    Object* r = v.list(row);
-    if (!r) return v.outOfMemory(t);
-    rows.push_back(r);
+    console::ListBuilder row(v);
+    bool ok = row.add(f.manifest ? v.intern(f.manifest->name) : v.falseObj) &&
+              row.add(f.manifest ? v.makeString(f.manifest->version) : v.falseObj) && row.add(v.makeString(f.path)) &&
+              row.add(v.makeString(vmlets::originName(f.origin))) && rows.add(row.list());
+    if (!ok) return v.outOfMemory(t);
   }
-  return result(t, args, v.list(rows));
+  return result(t, args, rows.list());
 }
 
 bool toolkits(Thread& t, Value* args) {
   Values& v = Values::of(t);
-  std::vector<Object*> rows;
+  console::ListBuilder rows(v);
   for (const vmlets::Toolkit& k : vmlets::nativeToolkits()) {
-    Object* name = v.intern(k.name);
-    Object* version = v.makeString(k.version);
-    Object* r = name && version ? v.list(std::vector<Object*>{name, version}) : nullptr;
-    if (!r) return v.outOfMemory(t);
-    rows.push_back(r);
+    console::ListBuilder row(v);
+    if (!row.add(v.intern(k.name)) || !row.add(v.makeString(k.version)) || !rows.add(row.list()))
+      return v.outOfMemory(t);
   }
-  return result(t, args, v.list(rows));
+  return result(t, args, rows.list());
 }
 
 /// True when `m` has a frame on the thread's stack (its code may not be replaced then).

@@ -352,15 +352,19 @@ private:
 
   Datum expandMacro(Object* m, const Datum& form) {
     if (++expansions_ > 100000) fail(form, "too many macro expansions in one form");
-    std::vector<Object*> args;
-    for (size_t i = 1; i < form.items.size(); ++i) {
-      if (form.dotted && i == form.items.size() - 1) fail(form, "a macro use cannot be a dotted list");
-      Object* a = v_.fromDatum(form.items[i]);
+    if (form.dotted) fail(form, "a macro use cannot be a dotted list");
+    // The arguments live in a VP array (on the heap the collector scans) while more are made.
+    auto count = static_cast<int64_t>(form.items.size() - 1);
+    core::Array* args = v_.rt.newArray(core::Elem::Ref, count);
+    if (!args) fail(form, "out of memory converting macro arguments");
+    for (int64_t i = 0; i < count; ++i) {
+      Object* a = v_.fromDatum(form.items[static_cast<size_t>(i) + 1]);
       if (!a) fail(form, "out of memory converting macro arguments");
-      args.push_back(a);
+      args->data<Object*>()[i] = a;
     }
     Object* result = nullptr;
-    if (!v_.apply(ev_.thread(), m, args, result)) {
+    if (!v_.apply(ev_.thread(), m, std::span<Object* const>(args->data<Object*>(), static_cast<size_t>(count)),
+                  result)) {
       std::string why = ev_.takeError(true);
       fail(form, fmt::format("macro {} raised an error: {}", form.items[0].text, why));
     }

@@ -124,7 +124,8 @@ public:
   Object* makeString(std::string_view utf8) { return rt.newString(utf8); }
   /// The one symbol with this name (interned; symbols are never collected).
   Object* intern(std::string_view name);
-  /// A list of `items`.
+  /// A list of `items` (which the caller keeps reachable: the collector does not see a
+  /// std::vector's storage; see ListBuilder).
   Object* list(std::span<Object* const> items);
   Object* makeError(std::string_view message, Object* irritants);
 
@@ -202,6 +203,31 @@ private:
   Object** smallInts_ = nullptr; ///< root block: Int objects for kSmallMin .. kSmallMax
   std::unordered_map<std::string, Object*> symbols_;
   std::unordered_map<const Shape*, ProcInfo> procs_;
+};
+
+/// Builds a list front to back. Keep it on the stack: the collector finds its head there and,
+/// through it, every element added so far. (A std::vector<Object*> lives on the C++ heap, which
+/// the collector does not scan: objects only it holds may be freed at the next allocation.)
+class ListBuilder {
+public:
+  explicit ListBuilder(Values& v) : v_(v), head_(v.nil) {}
+  /// Appends `item`; false when `item` is null or the heap is exhausted.
+  bool add(Object* item) {
+    Object* cell = item ? v_.cons(item, v_.nil) : nullptr;
+    if (!cell) return false;
+    if (tail_)
+      Values::setCdr(tail_, cell);
+    else
+      head_ = cell;
+    tail_ = cell;
+    return true;
+  }
+  Object* list() const { return head_; }
+
+private:
+  Values& v_;
+  Object* head_;
+  Object* tail_ = nullptr;
 };
 
 /// Registers the console's primitives (console/Builtins.def) with `rt` and makes its Values,
