@@ -28,6 +28,10 @@ const Known& known() {
     VVM_ASSERT(ok);
     k.launchers.push_back(
         {std::string(kVpAssemblyType), "the VP itself (VP assembly, docs/vp-format.md)", "built in", "", std::nullopt});
+    ok = k.registry.add({std::string(kConsoleScriptType), {}, {".vc"}, {}}, error);
+    VVM_ASSERT(ok);
+    k.launchers.push_back(
+        {std::string(kConsoleScriptType), "the console language (docs/console.md)", "built in", "", std::nullopt});
     // Typing needs the manifests only: signatures are checked where they are shown (inspect),
     // and will be before a VMlet is loaded, not on every start-up.
     for (const vmlets::Found& f : vmlets::findVmlets(vmlets::standardSearchDirs(), nullptr)) {

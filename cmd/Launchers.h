@@ -16,6 +16,8 @@ namespace vvm::cmd {
 
 /// The built-in type of VP assembly files.
 inline constexpr std::string_view kVpAssemblyType = "application/x-vvm-assembly";
+/// The built-in type of console scripts (.vc): `vvm run` runs them as `vvm console FILE` does.
+inline constexpr std::string_view kConsoleScriptType = "text/x-vvm-console";
 
 /// What runs a type, for `vvm inspect` and messages.
 struct Launcher {

@@ -2,6 +2,7 @@
 // VMlets arrive with the VMlet issue.
 #include "cmd/RunCommand.h"
 
+#include "cmd/ConsoleCommand.h"
 #include "cmd/ExitStatus.h"
 #include "cmd/Launchers.h"
 #include "cmd/VmletRun.h"
@@ -164,6 +165,15 @@ int runCommand(const RunOptions& o) {
     std::fprintf(stderr, "vvm: %s: no VMlet can run %s (decided by %s)\n", o.file.c_str(), detection->type.c_str(),
                  std::string(vos::typedByName(detection->by)).c_str());
     return static_cast<int>(Exit::NotFound);
+  }
+  if (launcher->type == kConsoleScriptType) {
+    ConsoleOptions script;
+    script.file = o.file;
+    script.args = o.args;
+    script.maxHeap = o.maxHeap;
+    script.maxStackDepth = o.maxStackDepth;
+    script.jit = o.jit;
+    return consoleCommand(script);
   }
   // What runs on the program's thread: the VMlet's application or the VP assembly's main.
   std::function<int(core::Thread&)> program;

@@ -83,3 +83,14 @@ TEST_CASE("the console's own builtins: files, arguments, introspection") {
       runVvm("console -e '(define (f x) (* x 2))' -e '(define (g x) (+ x 100))' -e '(replace-method! f g)' -e '(f 1)'");
   CHECK(replaced.out == "101\n");
 }
+
+TEST_CASE("vvm run runs console scripts too (the built-in type of .vc files)") {
+  vvm::test::TempDir dir;
+  std::string path = script(dir, "args.vc", "(display (command-line))(newline)(exit 5)");
+  auto r = runVvm("run " + path + " one two");
+  CHECK(r.status == 5);
+  CHECK(r.out == "(one two)\n");
+  auto inspected = runVvm("inspect " + path);
+  CHECK_THAT(inspected.out, Catch::Contains("type:    text/x-vvm-console"));
+  CHECK_THAT(inspected.out, Catch::Contains("runs on: the console language"));
+}
