@@ -41,6 +41,20 @@ constexpr std::pair<std::string_view, std::string_view> kGuardedBuiltins[] = {
 
 /// Derived instructions nest; more than this means a runaway definition.
 constexpr int kMaxTemplateDepth = 64;
+/// VP instructions one template (an opcode's, or a derived instruction's) may expand to: nesting
+/// doubles quickly ((d2) = (d1) (d1), (d3) = (d2) (d2), ...), and a hostile VMlet must not make
+/// vvm verify or a translation build millions of instructions per opcode.
+constexpr size_t kMaxTemplateInsns = 4096;
+
+/// The VP instructions a template expands to, or kMaxTemplateInsns + 1 when it is more.
+size_t expandedSize(const std::vector<TemplateInsn>& body) {
+  size_t n = 0;
+  for (const TemplateInsn& insn : body) {
+    n += insn.derived ? insn.derived->expandedSize : 1;
+    if (n > kMaxTemplateInsns) return kMaxTemplateInsns + 1;
+  }
+  return n;
+}
 
 uint32_t encodingBytes(Encoding e) {
   switch (e) {
@@ -194,6 +208,10 @@ private:
       def->params.push_back(p.text);
     }
     for (size_t i = 2; i < d.items.size(); ++i) def->body.push_back(insn(d.items[i], nullptr, def.get()));
+    def->expandedSize = expandedSize(def->body);
+    if (def->expandedSize > kMaxTemplateInsns)
+      fail(d,
+           fmt::format("derived instruction {} expands to more than {} VP instructions", def->name, kMaxTemplateInsns));
     // What each parameter must be, from the slots it fills (a nested derived instruction's needs
     // pass through); two different needs for one parameter cannot both be met.
     def->paramNeeds.assign(def->params.size(), '*');
@@ -234,6 +252,8 @@ private:
       op.operands.push_back(*enc);
     }
     for (size_t i = 4; i < d.items.size(); ++i) op.body.push_back(insn(d.items[i], &op, nullptr));
+    if (expandedSize(op.body) > kMaxTemplateInsns)
+      fail(d, fmt::format("opcode {} expands to more than {} VP instructions", op.name, kMaxTemplateInsns));
   }
 
   TemplateInsn insn(const Datum& d, const OpcodeDef* opcode, const Derived* within) {
@@ -827,6 +847,11 @@ bool vpTranslate(core::Thread& t, core::Value* args) {
     for (Encoding e : op.operands) {
       site.operands.push_back(decode(e, code + at, vm.bigEndian));
       at += encodingBytes(e);
+    }
+    if (m->code.size() > core::kMaxInsns) {
+      m->code.clear();
+      return v.raise(
+          t, fmt::format("{}: byte {}: the method's code grows past {} VP instructions", m->name, pc, core::kMaxInsns));
     }
     try {
       inst.emit(op.body, site, {}, 0);

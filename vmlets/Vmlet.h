@@ -75,6 +75,9 @@ struct Derived {
   /// For each parameter, the operand letter (Operands.def) of the slots it fills, or '*' when
   /// no instruction uses it: a use of the derived instruction must pass an argument that fits.
   std::vector<char> paramNeeds;
+  /// VP instructions it expands to (derived instructions nest; the count is bounded, see
+  /// kMaxTemplateInsns in Vmlet.cpp).
+  size_t expandedSize = 0;
   std::vector<TemplateInsn> body;
   console::SourcePos pos;
 };

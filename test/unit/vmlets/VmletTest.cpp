@@ -7,6 +7,7 @@
 #include "console/Compiler.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <string>
 #include <vector>
@@ -153,6 +154,11 @@ TEST_CASE("VMlet bodies: located errors for malformed forms", "[vmlets]") {
   CHECK_THAT(error("(def-opcode 1 a () (jmp 4))"), Catch::Contains("a branch needs (target $k)"));
   CHECK_THAT(error("(def-opcode 1 a () (new Point))"), Catch::Contains("cannot appear in templates"));
   CHECK_THAT(error("(def-instruction (add.i32) (nop))"), Catch::Contains("is a VP instruction"));
+  // Nesting doubles: a hostile VMlet cannot make a template of millions of instructions.
+  std::string doubling = "(def-instruction (d0) (nop) (nop))\n";
+  for (int i = 1; i <= 40; ++i) doubling += fmt::format("(def-instruction (d{}) (d{}) (d{}))\n", i, i - 1, i - 1);
+  CHECK_THAT(error(doubling),
+             Catch::Contains("tiny.vml:14:1: error: derived instruction d12 expands to more than 4096"));
   // A derived instruction's arguments must fit the slots its parameters fill.
   CHECK_THAT(error("(def-instruction (br to) (jmp to))\n(def-opcode 8 x () (br 5))"),
              Catch::Contains("tiny.vml:3:24: error: a branch needs (target $k)"));
