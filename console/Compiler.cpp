@@ -714,9 +714,18 @@ private:
     return n;
   }
 
+  /// Forms whose parts become nested nodes (cond clauses, and/or operands, let* bindings, case
+  /// data, quasiquoted list elements) are bounded like nesting: the compiler recurses on them.
+  void boundParts(const Datum& d, size_t parts) {
+    if (parts > static_cast<size_t>(kMaxNesting))
+      fail(d,
+           fmt::format("{} has too many parts for one form (at most {}): split it", d.items[0].write(), kMaxNesting));
+  }
+
   Node* letStar(const Datum& d, size_t from, const Scope& scope) {
     needs(d, 3, SIZE_MAX, "(let* ((NAME EXPR)...) BODY...)");
     const auto& bindings = bindingList(d.items[1]);
+    if (from == 0) boundParts(d, bindings.size());
     if (from == bindings.size()) {
       if (bindings.empty()) return body(std::span(d.items).subspan(2), scope, d.pos);
       return body(std::span(d.items).subspan(2), scope, d.pos);
@@ -740,6 +749,7 @@ private:
   }
 
   Node* andFrom(const Datum& d, size_t i, const Scope& scope) {
+    if (i == 1) boundParts(d, d.items.size());
     Node* first = expr(d.items[i], scope, false);
     if (i + 1 == d.items.size()) return first;
     Node* n = a_.node(Node::K::If, d.items[i].pos);
@@ -748,6 +758,7 @@ private:
   }
 
   Node* orFrom(const Datum& d, size_t i, const Scope& scope) {
+    if (i == 1) boundParts(d, d.items.size());
     Node* first = expr(d.items[i], scope, false);
     if (i + 1 == d.items.size()) return first;
     auto [let, t] = temp(first, d.items[i].pos);
@@ -759,6 +770,7 @@ private:
 
   /// cond clauses from index i; `fallback` is what no clause matching gives (unspecified).
   Node* cond(const Datum& d, size_t i, const Scope& scope, Node* fallback) {
+    if (i == 1) boundParts(d, d.items.size());
     if (i == d.items.size()) return fallback ? fallback : unspecified(d.pos);
     const Datum& c = d.items[i];
     if (!c.isList() || c.items.empty()) fail(c, "a cond clause is (TEST EXPR...)");
@@ -792,6 +804,10 @@ private:
 
   Node* caseForm(const Datum& d, const Scope& scope) {
     needs(d, 2, SIZE_MAX, "(case KEY ((DATUM...) EXPR...)... [(else EXPR...)])");
+    size_t parts = 0;
+    for (size_t i = 2; i < d.items.size(); ++i)
+      parts += 1 + (d.items[i].isList() && !d.items[i].items.empty() ? d.items[i].items[0].items.size() : 0);
+    boundParts(d, parts);
     auto [let, key] = temp(expr(d.items[1], scope, false), d.pos);
     Node* result = unspecified(d.pos);
     for (size_t i = d.items.size(); i-- > 2;) {
@@ -926,6 +942,8 @@ private:
         return listOf(d.pos, {constant(v_.intern("quasiquote"), d.pos), quasi(d.items[1], depth + 1, scope)});
     }
     size_t n = d.items.size();
+    if (n > static_cast<size_t>(kMaxNesting))
+      fail(d, fmt::format("a quasiquoted list with unquotes has at most {} elements", kMaxNesting));
     Node* tail = nullptr;
     if (d.dotted)
       tail = quasi(d.items[--n], depth, scope);
@@ -1202,6 +1220,13 @@ private:
   }
 
   void gen(Ctx& c, Node* n, bool tail) {
+    // The expander bounds nesting; this is the last line against deep recursion here.
+    struct Depth {
+      int& d;
+      explicit Depth(int& depth) : d(depth) { ++d; }
+      ~Depth() { --d; }
+    } depth(depth_);
+    if (depth_ > 4 * kMaxNesting) throw CompileError{n->pos, "expression nested too deeply to compile"};
     position(c, n);
     Builder& b = *c.b;
     switch (n->k) {
@@ -1600,6 +1625,7 @@ private:
   const std::string& file_;
   std::vector<Method*> methods_;
   std::vector<Method*> shown_; ///< the methods walkbacks show: those with the program's code
+  int depth_ = 0;
 };
 
 Object* CodeGen::builtinProcedure(Environment& env, const Builtin& bi) {
