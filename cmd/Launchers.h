@@ -24,7 +24,7 @@ struct Launcher {
   std::string type;
   std::string runs;      ///< "the VP itself (VP assembly)", "VMlet stack 0.1.0"
   std::string source;    ///< where it comes from: "built in", or a VMlet's path and origin
-  std::string vmletPath; ///< a local VMlet's .vml file (VMlets are found and typed, not loaded yet)
+  std::string vmletPath; ///< a local VMlet's .vml file
   /// A repository's VMlet, as its index lists it (obtainRemoteVmlet fetches and verifies it).
   std::optional<vmlets::RemoteVmlet> remote;
   bool isVmlet() const { return !vmletPath.empty() || remote; }

@@ -270,7 +270,6 @@ Values::Values(core::Runtime& runtime) : rt(runtime), module_(runtime, "console"
       makeShape(m, "HashTable", nullptr, {{"buckets", Kind::Ref}, {"count", Kind::I64}, {"kind", Kind::I64}});
   entryShape = makeShape(m, "Entry", nullptr, {{"key", Kind::Ref}, {"value", Kind::Ref}, {"next", Kind::Ref}});
   errorShape = makeShape(m, "ConsoleError", rt.errorShape(), {{"irritants", Kind::Ref}});
-  valuesShape = makeShape(m, "Values", nullptr, {{"list", Kind::Ref}});
 
   // Procedure and its dispatch slots (see the header): call0..call6 pack their arguments and go
   // to callv; callv raises the arity error. Lambda shapes override what they accept.

@@ -19,7 +19,7 @@
 //                Entry {key, value, next}
 //   error        ConsoleError, derived from the VP's Error {message} with {irritants}
 //   others       Unspecified (what set!, display... return), Eof, Box (a mutable cell the
-//                compiler makes for assigned captured variables), Values.
+//                compiler makes for assigned captured variables).
 //
 // Procedures: the shape Procedure has the dispatch slots call0 .. call6 (fixed argument
 // counts) and callv (any count, the arguments in a ref[] vector). Each lambda is a shape
@@ -99,7 +99,6 @@ public:
   Shape* hashTableShape = nullptr;
   Shape* entryShape = nullptr;  ///< hash table chain entry {key, value, next}
   Shape* errorShape = nullptr;  ///< ConsoleError: message (String), irritants (list)
-  Shape* valuesShape = nullptr; ///< multiple values {list}
   Shape* stringShape() const { return rt.stringShape(); }
   Shape* vectorShape() const { return rt.arrayShape(core::Elem::Ref); }
   Shape* bytevectorShape() const { return rt.arrayShape(core::Elem::I8); }
