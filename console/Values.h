@@ -97,8 +97,8 @@ public:
   Shape* procedureShape = nullptr;
   Shape* recordShape = nullptr;
   Shape* hashTableShape = nullptr;
-  Shape* entryShape = nullptr;  ///< hash table chain entry {key, value, next}
-  Shape* errorShape = nullptr;  ///< ConsoleError: message (String), irritants (list)
+  Shape* entryShape = nullptr; ///< hash table chain entry {key, value, next}
+  Shape* errorShape = nullptr; ///< ConsoleError: message (String), irritants (list)
   Shape* stringShape() const { return rt.stringShape(); }
   Shape* vectorShape() const { return rt.arrayShape(core::Elem::Ref); }
   Shape* bytevectorShape() const { return rt.arrayShape(core::Elem::I8); }
