@@ -6,7 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 using vvm::test::runVvm;
@@ -93,4 +96,30 @@ TEST_CASE("vvm run runs console scripts too (the built-in type of .vc files)") {
   auto inspected = runVvm("inspect " + path);
   CHECK_THAT(inspected.out, Catch::Contains("type:    text/x-vvm-console"));
   CHECK_THAT(inspected.out, Catch::Contains("runs on: the console language"));
+}
+
+TEST_CASE("the REPL on a terminal: prompts, continuation lines, history kept") {
+  // script(1) (util-linux) gives vvm a pseudo-terminal, so libedit reads the lines.
+  if (std::system("command -v script >/dev/null 2>&1") != 0) {
+    WARN("script(1) is not installed: the terminal REPL is not tested");
+    return;
+  }
+  vvm::test::TempDir dir;
+  std::string input = script(dir, "keys.txt", "(define (sq x) (* x x))\n(sq\n 12)\n(car 5)\n");
+  std::string command = "cd " + dir.path() + " && HOME=" + dir.path() + " XDG_STATE_HOME=" + dir.path() +
+                        "/state script -qec '" + std::string(VVM_BINARY) + " console --quiet' /dev/null < keys.txt";
+  FILE* p = popen(command.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  CHECK_THAT(out, Catch::Contains("vvm> "));
+  CHECK_THAT(out, Catch::Contains("...> "));
+  CHECK_THAT(out, Catch::Contains("144"));
+  CHECK_THAT(out, Catch::Contains("error: car: expected a pair, got 5"));
+  std::ifstream history(dir.path() + "/state/vvm/console-history");
+  std::string saved((std::istreambuf_iterator<char>(history)), std::istreambuf_iterator<char>());
+  CHECK_THAT(saved, Catch::Contains("(sq"));
 }
