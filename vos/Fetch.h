@@ -29,9 +29,9 @@
 // The URL in a message has any password replaced by "***", control characters by '?', and is
 // cut short after 200 characters.
 //
-// fetch() may be called from any thread. libcurl is initialised (curl_global_init) once, by the
-// first call, and never cleaned up: a clean-up at exit could race with a thread still fetching,
-// and the process's end releases everything anyway.
+// fetch() may be called from any thread. libcurl (in libvvm-fetch.so, loaded by the first call)
+// is initialised (curl_global_init) once, by the first call, and never cleaned up: a clean-up at exit could race with a
+// thread still fetching, and the process's end releases everything anyway.
 #pragma once
 
 #include <chrono>
@@ -112,7 +112,15 @@ private:
   std::variant<Fetched, FetchFailure> v_;
 };
 
-/// GETs `url` within `options`. Blocks until the transfer ends; never throws.
+/// GETs `url` within `options`. Blocks until the transfer ends; never throws. The first call
+/// loads the fetch module (libvvm-fetch.so, which alone links libcurl); when it cannot be
+/// loaded, every fetch fails with NoLibcurl and says why.
 FetchResult fetch(const std::string& url, const FetchOptions& options = {});
+
+/// The module's interface: `void* vvm_fetch_function(uint32_t abiVersion)` returns a
+/// FetchFunction, or null for another version. Bump the version when anything in this header
+/// that crosses it changes (FetchOptions, FetchResult and what they hold).
+inline constexpr uint32_t kFetchAbiVersion = 1;
+using FetchFunction = FetchResult (*)(const std::string& url, const FetchOptions& options);
 
 } // namespace vvm::vos
