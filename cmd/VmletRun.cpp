@@ -9,6 +9,7 @@
 #include "vmlets/Rules.h"
 #include "vmlets/Verifier.h"
 #include "vmlets/Vmlet.h"
+#include "vos/FetchCache.h"
 #include "vos/Host.h"
 
 #include <fmt/format.h>
@@ -60,6 +61,12 @@ int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& tex
   }
   vmlets::VerifyReport report = vmlets::verifyVmlet(name, options);
   if (!report.valid()) {
+    if (remote) {
+      // Its signature let it into the cache; it is cached only if valid, so out it goes.
+      vos::FetchCache cache(repositoryConfig().cacheDir, vmlets::kMaxVmletBytes);
+      cache.remove(launcher.remote->url);
+      cache.remove(launcher.remote->url + ".sig");
+    }
     std::string why;
     for (const vmlets::CheckResult& c : report.checks)
       if (c.state == vmlets::CheckState::Fail) why += fmt::format("\n  {}: {}", c.name, c.message);

@@ -216,6 +216,22 @@ TEST_CASE("a program runs through a signed VMlet served by a repository; a tampe
     vos::FetchCache cache(world.cacheDir());
     CHECK(cache.lookup(server.url("/repo/rstack.vml")) == signedVmlet);
   }
+  // Another world: the VMlet is signed, but its body does not pass the checks (a template that
+  // does not verify): refused with exit status 3, and it leaves the cache again.
+  {
+    RepositoryFixture broken;
+    std::string bad = vmlet;
+    bad.replace(bad.find("(def-opcode #x04 add () (add.i32))"), 34, "(def-opcode #x04 add () (const.null) (add.i32))");
+    Server server({{"/repo/index.vc", Server::Response(200, RepositoryFixture::indexEntry("rstack.vml", manifest))},
+                   {"/repo/rstack.vml", Server::Response(200, broken.sign(bad))}});
+    ScopedEnv repos("VVM_VMLET_REPOS", server.url("/repo").c_str());
+    VvmRun refused = runVvm("run " + broken.dir().write("prog.rstk", program));
+    CHECK(refused.status == 3);
+    CHECK(has(refused.out, "does not pass verification"));
+    CHECK(has(refused.out, "body: "));
+    CHECK(broken.cacheFiles() ==
+          std::vector<std::string>{vos::FetchCache(broken.cacheDir()).entryPath(server.url("/repo/index.vc"))});
+  }
   // Another world, the same VMlet changed after signing: refused, and not cached.
   RepositoryFixture other;
   std::string tampered = signedVmlet;
