@@ -29,7 +29,8 @@ public:
   }
   /// The VMlet's text, unsigned: its manifest and a body that follows it.
   static std::string vmlet(const std::string& version = "0.1.0") {
-    return ";; xyz.vml\n" + manifest(version) + "\n;; the body: opcodes, primitives, rules\n";
+    return ";; xyz.vml\n" + manifest(version) +
+           "\n;; the body: opcodes, primitives, rules\n(define (load-program bytes) #f)\n(entry load-program)\n";
   }
   /// An index listing `file` with `manifest`.
   static std::string indexEntry(const std::string& file = "xyz.vml", const std::string& m = manifest()) {
