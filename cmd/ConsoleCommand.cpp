@@ -113,10 +113,12 @@ int repl(console::Evaluator& ev, bool quiet) {
     std::string source = interactive ? fmt::format("<console {}>", ++entry) : std::string("<stdin>");
     std::string text = std::move(pending);
     pending.clear();
-    console::Outcome o = ev.evalText(text, source, diags, &result);
-    if (o == console::Outcome::Ok) {
-      printResult(v, result);
+    // Every form's value is printed as it is made, so `1 2 3` on one line prints three lines.
+    console::Outcome o = ev.evalText(text, source, diags, &result, [&](core::Object* value) {
+      printResult(v, value);
       vos::flushOut();
+    });
+    if (o == console::Outcome::Ok) {
     } else if (o == console::Outcome::Exit) {
       vos::flushOut();
       if (!history.empty()) write_history(history.c_str());

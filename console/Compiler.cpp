@@ -2089,14 +2089,18 @@ std::string Evaluator::takeError(bool brief) {
   return where + "error: " + what + "\n" + walkback;
 }
 
-Outcome Evaluator::evalText(std::string_view text, const std::string& file, Diagnostics& diags, Object** last) {
+Outcome Evaluator::evalText(std::string_view text, const std::string& file, Diagnostics& diags, Object** last,
+                            const std::function<void(Object*)>& each) {
   std::vector<Datum> forms = readAll(text, file, diags);
   if (diags.hasErrors()) return Outcome::CompileError;
   text_ = text;
   Outcome o = Outcome::Ok;
   for (const Datum& form : forms) {
-    o = evalDatum(form, file, diags, last);
+    Object* value = nullptr;
+    o = evalDatum(form, file, diags, &value);
     if (o != Outcome::Ok) break;
+    if (last) *last = value;
+    if (each) each(value);
   }
   text_ = {};
   return o;

@@ -13,6 +13,7 @@
 #include "console/Values.h"
 #include "core/support/Diagnostics.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -96,8 +97,10 @@ public:
   Evaluator(Environment& env, Thread& thread);
 
   /// Reads and runs every form of `text`, stopping at the first error. `last` is the value of
-  /// the last form run.
-  Outcome evalText(std::string_view text, const std::string& file, Diagnostics& diags, Object** last = nullptr);
+  /// the last form run; `each`, when given, sees every form's value as it is made (the REPL
+  /// prints them all).
+  Outcome evalText(std::string_view text, const std::string& file, Diagnostics& diags, Object** last = nullptr,
+                   const std::function<void(Object*)>& each = {});
   /// Runs one datum (a top-level form).
   Outcome evalDatum(const Datum& form, const std::string& file, Diagnostics& diags, Object** result = nullptr);
 

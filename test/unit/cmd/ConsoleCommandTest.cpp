@@ -55,13 +55,15 @@ TEST_CASE("console scripts: exit statuses for success, errors, compile errors, e
 
 TEST_CASE("the REPL reads forms across lines, prints errors and keeps going") {
   vvm::test::TempDir dir;
-  std::string input = script(dir, "in.txt", "(define x\n  41)\n(car 5)\n(+ x 1)\n(undefined-fn)\n\"still here\"\n");
+  std::string input =
+      script(dir, "in.txt", "(define x\n  41)\n(car 5)\n(+ x 1)\n(undefined-fn)\n\"still here\"\n7 8 (* 3 3)\n");
   auto r = runVvm("console < " + input);
   CHECK(r.status == 1); // fed from a pipe: the status of the last failure
   CHECK_THAT(r.out, Catch::Contains("error: car: expected a pair, got 5"));
   CHECK_THAT(r.out, Catch::Contains("42\n"));
   CHECK_THAT(r.out, Catch::Contains("unbound variable: undefined-fn"));
   CHECK_THAT(r.out, Catch::Contains("\"still here\""));
+  CHECK_THAT(r.out, Catch::Contains("\n7\n8\n9\n")); // every form's value, not only the line's last
 }
 
 TEST_CASE("the console's own builtins: files, arguments, introspection") {
