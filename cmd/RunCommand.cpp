@@ -178,6 +178,7 @@ int runCommand(const RunOptions& o) {
   // What runs on the program's thread: the VMlet's application or the VP assembly's main.
   std::function<int(core::Thread&)> program;
   std::string vmletText;
+  VmletPolicy policy;
   if (launcher->isVmlet()) {
     std::optional<vmlets::VmletTrust> remote;
     if (launcher->remote) {
@@ -200,8 +201,8 @@ int runCommand(const RunOptions& o) {
       remote->reason = fmt::format("signed by a trusted key, fetched from {}", vmlet->url);
       remote->signature = vmlet->signature;
     }
-    if (int status = prepareVmlet(o, *launcher, vmletText, remote); status != 0) return status;
-    program = [&](core::Thread& thread) { return runThroughVmlet(o, *launcher, vmletText, thread); };
+    if (int status = prepareVmlet(o, *launcher, vmletText, remote, policy); status != 0) return status;
+    program = [&](core::Thread& thread) { return runThroughVmlet(o, *launcher, vmletText, policy, thread); };
   }
   core::Module module(rt, o.file);
   if (!program) {

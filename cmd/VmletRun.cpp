@@ -31,7 +31,7 @@ int fail(const RunOptions& o, const std::string& message, Exit status) {
 } // namespace
 
 int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& text,
-                 const std::optional<vmlets::VmletTrust>& remote) {
+                 const std::optional<vmlets::VmletTrust>& remote, VmletPolicy& policy) {
   std::string error;
   bool notFound = false;
   std::optional<std::string> before;
@@ -41,7 +41,7 @@ int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& tex
   }
 
   std::string rulesFile = vmlets::defaultRulesFile();
-  vmlets::Rules rules;
+  vmlets::Rules& rules = policy.rules;
   Diagnostics diags;
   if (rulesFile.empty() || !vmlets::loadRules(rulesFile, rules, diags))
     return fail(o, "the global rules (share/vvm/rules.vc) cannot be read: " + diags.format(), Exit::LoadFailed);
@@ -59,7 +59,8 @@ int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& tex
     options.bytes = &text;
     options.verdict = remote;
   }
-  vmlets::VerifyReport report = vmlets::verifyVmlet(name, options);
+  vmlets::VerifyReport report = vmlets::runChecks(name, options, vmlets::standardChecks(false));
+  policy.trust = report.trust;
   if (!report.valid()) {
     if (remote) {
       // Its signature let it into the cache; it is cached only if valid, so out it goes.
@@ -84,7 +85,8 @@ int prepareVmlet(const RunOptions& o, const Launcher& launcher, std::string& tex
   return 0;
 }
 
-int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::string& text, core::Thread& thread) {
+int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::string& text, const VmletPolicy& policy,
+                    core::Thread& thread) {
   std::string error;
   bool notFound = false;
   auto bytes = vos::readFile(o.file, kMaxApplicationBytes, error, notFound);
@@ -95,9 +97,19 @@ int runThroughVmlet(const RunOptions& o, const Launcher& launcher, const std::st
     Diagnostics diags;
     std::string vmletFile = launcher.remote ? launcher.remote->url : launcher.vmletPath;
     auto vmlet = vmlets::loadVmlet(vmletFile, text, thread, diags);
+    vmlets::CheckResult body;
+    body.name = "body";
     if (!vmlet) {
+      for (const Diagnostic& d : diags.all()) body.fail(d.file, d.line, d.col, d.message);
+    } else {
+      vmlets::checkLoadedBody(*vmlet, policy.rules, policy.trust, vmletFile, body);
+    }
+    if (body.state == vmlets::CheckState::Fail) {
       console::releaseConsole(thread.rt);
-      return fail(o, "its VMlet cannot be loaded:\n" + diags.format(), Exit::LoadFailed);
+      return fail(o,
+                  fmt::format("{} ({}) runs {}, but it does not pass verification (vvm verify {}):\n  body: {}",
+                              launcher.runs, vmletFile, launcher.type, vmletFile, body.message),
+                  Exit::LoadFailed);
     }
     core::Module app(thread.rt, o.file);
     auto dump = [](const core::Module& m) { std::fputs(core::disassemble(m).c_str(), stderr); };

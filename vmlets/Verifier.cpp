@@ -127,6 +127,40 @@ void checkNames(Subject& s, CheckResult& r) {
   }
 }
 
+} // namespace
+
+void checkLoadedBody(const Vmlet& vm, const Rules& rules, TrustLevel level, const std::string& path, CheckResult& r) {
+  size_t opcodes = 0;
+  for (const OpcodeDef& op : vm.opcodes) opcodes += op.defined;
+  if (opcodes > rules.limit(RuleLimit::DefOpcodes))
+    r.fail(path, 0, 0,
+           fmt::format("{} def-opcode entries, more than the rules allow ({}, {})", opcodes,
+                       rules.limit(RuleLimit::DefOpcodes),
+                       rules.where(rules.limitPos[static_cast<size_t>(RuleLimit::DefOpcodes)])));
+  if (vm.derived.size() > rules.limit(RuleLimit::DerivedInstructions))
+    r.fail(path, 0, 0,
+           fmt::format("{} derived instructions, more than the rules allow ({})", vm.derived.size(),
+                       rules.limit(RuleLimit::DerivedInstructions)));
+  auto reserved = [&](const std::vector<TemplateInsn>& body) {
+    for (const TemplateInsn& insn : body) {
+      if (!insn.op) continue;
+      TrustLevel need = rules.instructionLevel(*insn.op);
+      if (!admits(need, level))
+        r.fail(path, insn.pos.line, insn.pos.col,
+               fmt::format("{} is reserved to {} VMlets by the rules ({}), and this one is not",
+                           core::info(*insn.op).name, trustLevelName(need), rules.file));
+    }
+  };
+  for (const OpcodeDef& op : vm.opcodes)
+    if (op.defined) reserved(op.body);
+  for (const auto& [name, def] : vm.derived) reserved(def->body);
+  if (r.state != CheckState::Fail)
+    r.message = fmt::format("{} opcodes, {} derived instructions, {} definitions; entry {}", opcodes, vm.derived.size(),
+                            vm.definitions, vm.entryName);
+}
+
+namespace {
+
 /// The body: def-opcode entries, derived instructions (each template verified by the VP
 /// verifier), the console definitions compiled in the VMlet's sandbox (nothing runs), and the
 /// rules' limits and reserved instructions. Compiling needs a runtime: a private one.
@@ -142,35 +176,7 @@ void checkBody(Subject& s, CheckResult& r) {
     if (!vm) {
       for (const Diagnostic& d : diags.all()) r.fail(d.file, d.line, d.col, d.message);
     } else {
-      const Rules& rules = *s.options->rules;
-      size_t opcodes = 0;
-      for (const OpcodeDef& op : vm->opcodes) opcodes += op.defined;
-      if (opcodes > rules.limit(RuleLimit::DefOpcodes))
-        r.fail(s.path, 0, 0,
-               fmt::format("{} def-opcode entries, more than the rules allow ({}, {})", opcodes,
-                           rules.limit(RuleLimit::DefOpcodes),
-                           rules.where(rules.limitPos[static_cast<size_t>(RuleLimit::DefOpcodes)])));
-      if (vm->derived.size() > rules.limit(RuleLimit::DerivedInstructions))
-        r.fail(s.path, 0, 0,
-               fmt::format("{} derived instructions, more than the rules allow ({})", vm->derived.size(),
-                           rules.limit(RuleLimit::DerivedInstructions)));
-      TrustLevel level = s.trust().level;
-      auto reserved = [&](const std::vector<TemplateInsn>& body) {
-        for (const TemplateInsn& insn : body) {
-          if (!insn.op) continue;
-          TrustLevel need = rules.instructionLevel(*insn.op);
-          if (!admits(need, level))
-            r.fail(s.path, insn.pos.line, insn.pos.col,
-                   fmt::format("{} is reserved to {} VMlets by the rules ({}), and this one is not",
-                               core::info(*insn.op).name, trustLevelName(need), rules.file));
-        }
-      };
-      for (const OpcodeDef& op : vm->opcodes)
-        if (op.defined) reserved(op.body);
-      for (const auto& [name, def] : vm->derived) reserved(def->body);
-      if (r.state != CheckState::Fail)
-        r.message = fmt::format("{} opcodes, {} derived instructions, {} definitions; entry {}", opcodes,
-                                vm->derived.size(), vm->definitions, vm->entryName);
+      checkLoadedBody(*vm, *s.options->rules, s.trust().level, s.path, r);
     }
   }
   console::releaseConsole(rt);
@@ -242,7 +248,7 @@ const VmletTrust& Subject::trust() {
   return *trust_;
 }
 
-std::vector<Check> standardChecks() {
+std::vector<Check> standardChecks(bool body) {
   std::vector<Check> checks = {
       {"read", Needs::Nothing, checkRead},
       {"size", Needs::Readable, checkSize},
@@ -255,7 +261,7 @@ std::vector<Check> standardChecks() {
   // The body, between the manifest's checks and the signature: def-opcode entries and derived
   // instructions (templates verified), the console code compiled in the sandbox (no files, no
   // network, no redefinition of core names), limits and reserved instructions.
-  checks.push_back({"body", Needs::Manifest, checkBody});
+  if (body) checks.push_back({"body", Needs::Manifest, checkBody});
   checks.push_back({"signature", Needs::Bytes, checkSignature});
   return checks;
 }
@@ -285,6 +291,7 @@ VerifyReport runChecks(const std::string& path, const VerifyOptions& options, co
     report.checks.push_back(std::move(r));
   }
   report.notFound = subject.notFound;
+  if (subject.bytes) report.trust = subject.trust().level;
   return report;
 }
 

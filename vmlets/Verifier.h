@@ -37,6 +37,8 @@
 
 namespace vvm::vmlets {
 
+class Vmlet;
+
 enum class CheckState : uint8_t { Pass, Fail, Skip };
 /// "PASS", "FAIL", "SKIP".
 std::string_view checkStateName(CheckState s);
@@ -106,14 +108,21 @@ struct Check {
   std::function<void(Subject&, CheckResult&)> run;
 };
 
-/// The checks vvm verify runs, in order.
-std::vector<Check> standardChecks();
+/// The checks vvm verify runs, in order. Without `body`, the body check is left out: vvm run
+/// checks the body as it loads the VMlet (checkLoadedBody), instead of compiling it twice.
+std::vector<Check> standardChecks(bool body = true);
+
+/// The checks of a loaded VMlet's body against the rules: def-opcode and derived-instruction
+/// limits, instructions reserved above the VMlet's trust level. Records failures in `r` (or, on
+/// success, a summary as its message).
+void checkLoadedBody(const Vmlet& vm, const Rules& rules, TrustLevel level, const std::string& path, CheckResult& r);
 
 /// The report on one VMlet.
 struct VerifyReport {
   std::string file;
   std::vector<CheckResult> checks;
-  bool notFound = false; ///< the file does not exist (vvm verify exits 4)
+  bool notFound = false;              ///< the file does not exist (vvm verify exits 4)
+  TrustLevel trust = TrustLevel::Any; ///< the VMlet's trust level, when its bytes could be read
 
   size_t failures() const;
   bool valid() const { return failures() == 0; }
