@@ -1497,7 +1497,9 @@ private:
     Builder& b = *c.b;
     Node* fn = n->kids[0];
     auto argc = static_cast<uint32_t>(n->kids.size() - 1);
-    bool asTail = tail && c.tryDepth == 0;
+    // Top-level forms do not tail-call: they return at once anyway, and their frame keeps the
+    // place of the call for error messages.
+    bool asTail = tail && c.tryDepth == 0 && !c.lambda->toplevel;
     // A let-bound loop or local procedure called with its own arity: a direct call.
     if (fn->k == Node::K::Local && fn->var->knownLambda && !fn->var->boxed()) {
       Lambda* target = fn->var->knownLambda;

@@ -125,3 +125,10 @@ TEST_CASE("the REPL on a terminal: prompts, continuation lines, history kept") {
   std::string saved((std::istreambuf_iterator<char>(history)), std::istreambuf_iterator<char>());
   CHECK_THAT(saved, Catch::Contains("(sq"));
 }
+
+TEST_CASE("an arity error names the procedure, where it was defined, and the call's place") {
+  auto r = runVvm("console -e '(define (f x) x)' -e '(f)'");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.out, Catch::Contains("<-e>:1: error: f takes 1 argument, given 0 (defined at <-e>:1)"));
+  CHECK_THAT(r.out, Catch::Contains("at toplevel (<-e>:1)"));
+}
