@@ -615,11 +615,16 @@ private:
     Lambda* saved = current_;
     current_ = l;
     l->body = body(bodyItems, inner, at.pos);
+    return closeLambda(l, saved, at.pos);
+  }
+
+  /// Ends the expansion of lambda `l` (back in `saved`) and makes the node that creates its
+  /// closure. Variables `l` captured from further out are captured by `saved` too.
+  Node* closeLambda(Lambda* l, Lambda* saved, SourcePos pos) {
     current_ = saved;
-    // Variables this lambda captured from further out are captured by its parent too.
     for (Var* v : l->free)
-      if (v->owner != current_) localRef(v, at.pos);
-    Node* n = a_.node(Node::K::Fn, at.pos);
+      if (v->owner != current_) localRef(v, pos);
+    Node* n = a_.node(Node::K::Fn, pos);
     n->lambda = l;
     return n;
   }
@@ -883,11 +888,7 @@ private:
     Node* test = a_.node(Node::K::If, exit.pos);
     test->kids = {expr(exit.items[0], params, false), done, loopBody};
     l->body = test;
-    current_ = saved;
-    for (Var* v : l->free)
-      if (v->owner != current_) localRef(v, d.pos);
-    Node* f = a_.node(Node::K::Fn, d.pos);
-    f->lambda = l;
+    Node* f = closeLambda(l, saved, d.pos);
     loop->knownLambda = l;
     return startLoop(d.pos, loop, f, inits);
   }
@@ -914,13 +915,8 @@ private:
     tryNode->var = e;
     tryNode->kids = {protectedBody, handler};
     l->body = tryNode;
-    current_ = saved;
-    for (Var* v : l->free)
-      if (v->owner != current_) localRef(v, d.pos);
-    Node* f = a_.node(Node::K::Fn, d.pos);
-    f->lambda = l;
     Node* call = a_.node(Node::K::Call, d.pos);
-    call->kids = {f};
+    call->kids = {closeLambda(l, saved, d.pos)};
     return call;
   }
 
