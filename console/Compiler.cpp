@@ -1316,19 +1316,26 @@ private:
       b.emit(Op::PutFieldRef, reinterpret_cast<int64_t>(n->shape), n->index);
       pushConstant(c, v_.unspecified);
       return ret(c, tail);
-    case Node::K::RecIs: {
-      gen(c, n->kids[0], false);
-      b.emit(Op::InstanceOf, reinterpret_cast<int64_t>(n->shape));
-      Label no = b.newLabel(), done = b.newLabel();
-      b.branch(Op::IfzEq, no);
-      pushConstant(c, v_.trueObj);
-      b.branch(Op::Jmp, done);
-      b.bind(no);
-      pushConstant(c, v_.falseObj);
-      b.bind(done);
+    case Node::K::RecIs:
+      pushBoolean(c, [&](Label no) {
+        gen(c, n->kids[0], false);
+        b.emit(Op::InstanceOf, reinterpret_cast<int64_t>(n->shape));
+        b.branch(Op::IfzEq, no);
+      });
       return ret(c, tail);
     }
-    }
+  }
+
+  /// Pushes #t, or #f when the code `test` emits jumps to the label it is given.
+  void pushBoolean(Ctx& c, const std::function<void(Label)>& test) {
+    Builder& b = *c.b;
+    Label no = b.newLabel(), done = b.newLabel();
+    test(no);
+    pushConstant(c, v_.trueObj);
+    b.branch(Op::Jmp, done);
+    b.bind(no);
+    pushConstant(c, v_.falseObj);
+    b.bind(done);
   }
 
   /// [obj] -> [obj], raising "WHO: expected a NAME, got ..." unless obj has the record shape.
@@ -1582,14 +1589,8 @@ private:
       }
       return ret(c, tail);
     }
-    if (isPredicate(n)) { // a boolean from a branch
-      Label no = b.newLabel(), done = b.newLabel();
-      branchIfFalse(c, n, no);
-      pushConstant(c, v_.trueObj);
-      b.branch(Op::Jmp, done);
-      b.bind(no);
-      pushConstant(c, v_.falseObj);
-      b.bind(done);
+    if (isPredicate(n)) {
+      pushBoolean(c, [&](Label no) { branchIfFalse(c, n, no); });
       return ret(c, tail);
     }
     std::string_view helper = binaryHelper(n);
