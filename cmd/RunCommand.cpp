@@ -42,10 +42,10 @@ void printUncaught(core::Thread& t, const std::string& file) {
     if (msg) what += ": " + core::Runtime::stringText(msg);
   }
   std::string out = fmt::format("vvm: uncaught {}\n", what);
-  if (const core::Trace* trace = t.traceOf(exc)) {
-    for (const auto& e : trace->frames) out += fmt::format("    at {} ({}:{})\n", e.method->name, file, e.line);
-    if (trace->omitted) out += fmt::format("    ... {} more frames\n", trace->omitted);
-  }
+  if (const core::Trace* trace = t.traceOf(exc))
+    out += core::formatWalkback(*trace, [&](const core::TraceEntry& e) {
+      return std::optional<core::WalkbackFrame>({e.method->name, fmt::format("{}:{}", file, e.line)});
+    });
   std::fputs(out.c_str(), stderr);
 }
 

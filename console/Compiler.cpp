@@ -2060,29 +2060,13 @@ std::string Evaluator::takeError(bool brief) {
   std::string where;
   std::string walkback;
   if (trace) {
-    // Runs of the same frame (deep recursion) are printed once, with their count.
-    const core::TraceEntry* previous = nullptr;
-    size_t repeats = 0;
-    auto flush = [&] {
-      if (repeats > 0)
-        walkback += fmt::format("    ... the frame above {} more time{}\n", repeats, repeats == 1 ? "" : "s");
-      repeats = 0;
-    };
-    for (const auto& e : trace->frames) {
+    walkback = core::formatWalkback(*trace, [&](const core::TraceEntry& e) -> std::optional<core::WalkbackFrame> {
       std::string_view file = methodFile(e.method);
-      if (file.empty()) continue; // the console's own helpers and adapters
+      if (file.empty()) return std::nullopt; // the console's own helpers and adapters
       if (where.empty()) where = fmt::format("{}:{}: ", file, e.line);
-      if (previous && previous->method == e.method && previous->line == e.line) {
-        ++repeats;
-        continue;
-      }
-      flush();
-      previous = &e;
-      std::string name = e.method->name;
-      walkback += fmt::format("    at {} ({}:{})\n", name.substr(0, name.find('#')), file, e.line);
-    }
-    flush();
-    if (trace->omitted) walkback += fmt::format("    ... {} more frames\n", trace->omitted);
+      return core::WalkbackFrame{e.method->name.substr(0, e.method->name.find('#')),
+                                 fmt::format("{}:{}", file, e.line)};
+    });
   }
   if (brief) return where.empty() ? what : fmt::format("{} ({})", what, where.substr(0, where.size() - 2));
   return where + "error: " + what + "\n" + walkback;

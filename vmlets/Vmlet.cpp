@@ -935,15 +935,14 @@ std::string describeUncaught(core::Thread& thread, console::Values& values, cons
     what = "raised " + (exc ? values.describe(exc) : std::string("#<null>"));
   }
   std::string out = fmt::format("vvm: {}: uncaught error: {}\n", appFile, what);
-  if (const core::Trace* trace = exc ? thread.traceOf(exc) : nullptr) {
-    for (const core::TraceEntry& e : trace->frames) {
+  if (const core::Trace* trace = exc ? thread.traceOf(exc) : nullptr)
+    out += core::formatWalkback(*trace, [&](const core::TraceEntry& e) -> std::optional<core::WalkbackFrame> {
       if (e.method->module == &app)
-        out += fmt::format("    at {} ({}, byte {})\n", e.method->name, appFile, e.line);
-      else if (std::string_view file = console::methodFile(e.method); !file.empty())
-        out += fmt::format("    at {} ({}:{})\n", e.method->name, file, e.line);
-    }
-    if (trace->omitted) out += fmt::format("    ... {} more frames\n", trace->omitted);
-  }
+        return core::WalkbackFrame{e.method->name, fmt::format("{}, byte {}", appFile, e.line)};
+      if (std::string_view file = console::methodFile(e.method); !file.empty())
+        return core::WalkbackFrame{e.method->name, fmt::format("{}:{}", file, e.line)};
+      return std::nullopt; // the console's own helpers
+    });
   return out;
 }
 

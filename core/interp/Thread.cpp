@@ -1,6 +1,8 @@
 // VP thread stacks and their registration as GC roots.
 #include "core/interp/Thread.h"
 
+#include <fmt/format.h>
+
 #include "core/interp/Runtime.h"
 #include "core/support/Assert.h"
 #include "gc/Heap.h"
@@ -117,6 +119,31 @@ Trace& TraceTable::insert(Object* exc) {
   victim->trace.omitted = 0;
   victim->used = ++clock_;
   return victim->trace;
+}
+
+std::string formatWalkback(const Trace& trace,
+                           const std::function<std::optional<WalkbackFrame>(const TraceEntry&)>& show) {
+  std::string out;
+  const TraceEntry* previous = nullptr;
+  size_t repeats = 0;
+  auto flush = [&] {
+    if (repeats > 0) out += fmt::format("    ... the frame above {} more time{}\n", repeats, repeats == 1 ? "" : "s");
+    repeats = 0;
+  };
+  for (const TraceEntry& e : trace.frames) {
+    std::optional<WalkbackFrame> frame = show(e);
+    if (!frame) continue;
+    if (previous && previous->method == e.method && previous->line == e.line) {
+      ++repeats;
+      continue;
+    }
+    flush();
+    previous = &e;
+    out += fmt::format("    at {} ({})\n", frame->name, frame->place);
+  }
+  flush();
+  if (trace.omitted) out += fmt::format("    ... {} more frames\n", trace.omitted);
+  return out;
 }
 
 } // namespace vvm::core

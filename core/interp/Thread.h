@@ -5,6 +5,8 @@
 #include "core/ir/Method.h"
 #include "core/object/Object.h"
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,19 @@ struct Trace {
   std::vector<TraceEntry> frames;
   size_t omitted = 0; ///< frames beyond the recorded ones
 };
+
+/// How a walkback shows one frame: "    at NAME (PLACE)".
+struct WalkbackFrame {
+  std::string name;
+  std::string place;
+};
+
+/// A trace's walkback, one line a frame, innermost first: `show` says how a frame looks, or
+/// nullopt to leave it out (a language's own helpers). A run of the same frame (deep recursion)
+/// prints once, then "... the frame above N more times"; frames the trace did not keep end it
+/// as "... N more frames". Every language's uncaught-error report uses this one format.
+std::string formatWalkback(const Trace& trace,
+                           const std::function<std::optional<WalkbackFrame>(const TraceEntry&)>& show);
 
 /// Traces of recently raised exceptions, keyed weakly by the exception object: a rethrow (or
 /// a cleanup's `resume`) keeps the original trace, and once an exception is collected its
