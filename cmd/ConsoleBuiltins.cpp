@@ -288,22 +288,22 @@ bool replaceMethod(Thread& t, Value* args) {
 }
 
 constexpr console::Builtin kConsoleBuiltins[] = {
-    {"command-line", commandLine, 0, 0, "the script's arguments, as a list of strings"},
-    {"read-file", readFile, 1, 1, "a file's contents as a string"},
-    {"read-file-bytes", readFileBytes, 1, 1, "a file's contents as a byte vector"},
-    {"write-file", writeFile, 2, 2, "(write-file PATH STRING-OR-BYTES): create or replace a file"},
-    {"file-exists?", fileExists, 1, 1, "#t when the path exists"},
-    {"getenv", getEnv, 1, 1, "an environment variable's value, or #f"},
-    {"help", help, 0, 1, "this list, or (help 'NAME) for one builtin"},
-    {"globals", globals, 0, 0, "the names this session has defined"},
-    {"disassemble", disassembleProc, 1, 1, "the VP IR of a procedure, as text"},
-    {"gc-stats", gcStats, 0, 0, "heap and collector statistics, as an association list"},
-    {"gc-collect", gcCollect, 0, 0, "run a full collection"},
-    {"jit-stats", jitStats, 0, 0, "JIT statistics (an association list), or #f when the JIT is off"},
-    {"vp-instructions", instructions, 0, 0, "the VP instruction set's mnemonics"},
-    {"vmlets", vmletsList, 0, 0, "the VMlets found: (name version path origin) each"},
-    {"toolkits", toolkits, 0, 0, "the native toolkits of this vvm: (name version) each"},
-    {"replace-method!", replaceMethod, 2, 2, "(replace-method! F G): F runs G's code from now on"},
+    {"command-line", commandLine, 0, 0, "args", "the script's arguments, as a list of strings"},
+    {"read-file", readFile, 1, 1, "read", "a file's contents as a string"},
+    {"read-file-bytes", readFileBytes, 1, 1, "read", "a file's contents as a byte vector"},
+    {"write-file", writeFile, 2, 2, "write", "(write-file PATH STRING-OR-BYTES): create or replace a file"},
+    {"file-exists?", fileExists, 1, 1, "read", "#t when the path exists"},
+    {"getenv", getEnv, 1, 1, "env", "an environment variable's value, or #f"},
+    {"help", help, 0, 1, "", "this list, or (help 'NAME) for one builtin"},
+    {"globals", globals, 0, 0, "", "the names this session has defined"},
+    {"disassemble", disassembleProc, 1, 1, "", "the VP IR of a procedure, as text"},
+    {"gc-stats", gcStats, 0, 0, "", "heap and collector statistics, as an association list"},
+    {"gc-collect", gcCollect, 0, 0, "", "run a full collection"},
+    {"jit-stats", jitStats, 0, 0, "", "JIT statistics (an association list), or #f when the JIT is off"},
+    {"vp-instructions", instructions, 0, 0, "", "the VP instruction set's mnemonics"},
+    {"vmlets", vmletsList, 0, 0, "", "the VMlets found: (name version path origin) each"},
+    {"toolkits", toolkits, 0, 0, "", "the native toolkits of this vvm: (name version) each"},
+    {"replace-method!", replaceMethod, 2, 2, "", "(replace-method! F G): F runs G's code from now on"},
 };
 
 } // namespace

@@ -10,7 +10,7 @@ namespace vvm::console {
 namespace {
 
 constexpr Builtin kBuiltins[] = {
-#define VVM_BUILTIN(Name, Fn, Min, Max, Doc) {Name, builtins::Fn, Min, Max, Doc},
+#define VVM_BUILTIN(Name, Fn, Min, Max, Capability, Doc) {Name, builtins::Fn, Min, Max, Capability, Doc},
 #include "console/Builtins.def"
 };
 

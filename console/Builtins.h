@@ -26,6 +26,8 @@ struct Builtin {
   core::PrimFn fn;
   int32_t min;
   int32_t max; ///< kAnyCount: no limit
+  /// The capability a VMlet must ask for to call it ("" for none); see Builtins.def.
+  std::string_view capability;
   std::string_view doc;
   bool fixed() const { return min == max; }
 };
@@ -42,7 +44,7 @@ inline std::span<Object*> restArgs(Value* args) {
 }
 
 namespace builtins {
-#define VVM_BUILTIN(Name, Fn, Min, Max, Doc) bool Fn(Thread& t, Value* args);
+#define VVM_BUILTIN(Name, Fn, Min, Max, Capability, Doc) bool Fn(Thread& t, Value* args);
 #include "console/Builtins.def"
 } // namespace builtins
 

@@ -25,20 +25,6 @@ using core::Op;
 
 namespace {
 
-/// Builtins a VMlet's console code may use only when its manifest asks for the capability, or
-/// never (an empty capability).
-constexpr std::pair<std::string_view, std::string_view> kGuardedBuiltins[] = {
-    {"display", "stdout"},
-    {"write", "stdout"},
-    {"newline", "stdout"},
-    {"write-string", "stdout"},
-    {"write-char", "stdout"},
-    {"print", "stdout"},
-    {"flush-output", "stdout"},
-    {"exit", ""},
-    {"current-milliseconds", "clock"},
-};
-
 /// Derived instructions nest; more than this means a runaway definition.
 constexpr int kMaxTemplateDepth = 64;
 /// VP instructions one template (an opcode's, or a derived instruction's) may expand to: nesting
@@ -886,11 +872,11 @@ bool vpMethodName(core::Thread& t, core::Value* args) {
 }
 
 constexpr console::Builtin kVmletBuiltins[] = {
-    {"vp-declare", vpDeclare, 3, 3,
+    {"vp-declare", vpDeclare, 3, 3, "",
      "(vp-declare NAME (PARAM-KIND...) RESULT-KIND): a new VP method of the application, to translate later"},
-    {"vp-translate!", vpTranslate, 4, 4,
+    {"vp-translate!", vpTranslate, 4, 4, "",
      "(vp-translate! METHOD (LOCAL-KIND...) CODE METHODS): CODE's bytecode through the opcode table, verified"},
-    {"vp-method-name", vpMethodName, 1, 1, "the name of a method from vp-declare"},
+    {"vp-method-name", vpMethodName, 1, 1, "", "the name of a method from vp-declare"},
 };
 
 /// The builtins a VMlet may name: the pure ones, output and the clock if its manifest asks.
@@ -898,12 +884,8 @@ std::set<std::string, std::less<>> sandboxAllowed(const Manifest& m) {
   std::set<std::string, std::less<>> allowed;
   for (const console::Builtin& b : console::allBuiltins()) {
     if (b.name.starts_with("%")) continue;
-    bool ok = true;
-    for (auto [name, capability] : kGuardedBuiltins) {
-      if (name != b.name) continue;
-      ok = false;
-      for (const std::string& c : m.capabilities) ok = ok || (!capability.empty() && c == capability);
-    }
+    bool ok = b.capability.empty();
+    for (const std::string& c : m.capabilities) ok = ok || c == b.capability;
     if (ok) allowed.emplace(b.name);
   }
   return allowed;

@@ -187,6 +187,10 @@ TEST_CASE("a VMlet's console code lives in a sandbox", "[vmlets]") {
                       "\n";
   CHECK_THAT(error(quiet, "(define (f b) (display b))\n(entry f)"), Catch::Contains("display is not available"));
   CHECK(error(kManifest, "(define (f b) (display b))\n(entry f)") == "loaded");
+  // The capability comes from the builtin table: with `exit` asked for, exit compiles.
+  std::string exiting = R"((vmlet e (version "1.0.0") (type "application/x-e" (suffix ".e")) (capability exit)))"
+                        "\n";
+  CHECK(error(exiting, "(define (f b) (exit 3))\n(entry f)") == "loaded");
   CHECK_THAT(error(kManifest, "(define (car x) x)\n(entry car)"), Catch::Contains("car is a core name"));
   CHECK_THAT(error(kManifest, "(define (vp-declare x) x)\n(entry vp-declare)"),
              Catch::Contains("vp-declare is a core name"));
