@@ -610,7 +610,7 @@ public:
     for (int64_t i = 0; i <= maxLocal; ++i) { // the verifier wants locals stored before they are loaded
       core::Kind k = localKinds.count(i) ? localKinds[i] : core::Kind::I32;
       pushZero(b, k);
-      b.emit(storeOp(k), i);
+      b.emit(core::typedOp("store", k), i);
     }
     for (core::Kind k : inputs) pushZero(b, k);
     core::Label end = b.newLabel();
@@ -629,7 +629,7 @@ public:
     case core::Kind::Void: b.emit(Op::Ret); break;
     default:
       pushZero(b, ret);
-      b.emit(retOp(ret));
+      b.emit(core::typedOp("ret", ret));
       break;
     }
     std::string error;
@@ -673,25 +673,6 @@ private:
     default: b.emit(Op::ConstNull); break;
     }
   }
-  static Op storeOp(core::Kind k) {
-    switch (k) {
-    case core::Kind::I64: return Op::StoreI64;
-    case core::Kind::F32: return Op::StoreF32;
-    case core::Kind::F64: return Op::StoreF64;
-    case core::Kind::Ref: return Op::StoreRef;
-    default: return Op::StoreI32;
-    }
-  }
-  static Op retOp(core::Kind k) {
-    switch (k) {
-    case core::Kind::I64: return Op::RetI64;
-    case core::Kind::F32: return Op::RetF32;
-    case core::Kind::F64: return Op::RetF64;
-    case core::Kind::Ref: return Op::RetRef;
-    default: return Op::RetI32;
-    }
-  }
-
   core::Runtime& rt_;
   core::Module& scratch_;
   std::function<core::Method*(std::string_view)> primitive_;
@@ -948,12 +929,7 @@ core::Method* makePrimitiveMethod(console::Environment& env, const PrimitiveDef&
   b.emit(Op::GetStaticRef, reinterpret_cast<int64_t>(env.global(p.procedure)->cell));
   for (size_t i = 0; i < p.params.size(); ++i) {
     core::Kind k = p.params[i];
-    b.emit(k == core::Kind::I32   ? Op::LoadI32
-           : k == core::Kind::I64 ? Op::LoadI64
-           : k == core::Kind::F32 ? Op::LoadF32
-           : k == core::Kind::F64 ? Op::LoadF64
-                                  : Op::LoadRef,
-           static_cast<int64_t>(i));
+    b.emit(core::typedOp("load", k), static_cast<int64_t>(i));
     if (k != core::Kind::Ref) b.emit(Op::CallPrim, prim(fmt::format("%box.{}", core::kindName(k))));
   }
   b.emit(Op::CallVirt, reinterpret_cast<int64_t>(v.procedureShape),
@@ -966,10 +942,7 @@ core::Method* makePrimitiveMethod(console::Environment& env, const PrimitiveDef&
     VVM_ASSERT(who);
     b.emit(Op::ConstStr, reinterpret_cast<int64_t>(who));
     b.emit(Op::CallPrim, prim(fmt::format("%unbox.{}", core::kindName(p.result))));
-    b.emit(p.result == core::Kind::I32   ? Op::RetI32
-           : p.result == core::Kind::I64 ? Op::RetI64
-           : p.result == core::Kind::F32 ? Op::RetF32
-                                         : Op::RetF64);
+    b.emit(core::typedOp("ret", p.result));
   }
   }
   std::string error;

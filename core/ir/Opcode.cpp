@@ -1,6 +1,8 @@
 // The instruction table's data, and look-ups over it.
 #include "core/ir/Opcode.h"
 
+#include "core/support/Assert.h"
+
 #include <string>
 #include <unordered_map>
 
@@ -45,6 +47,12 @@ Kind suffixKind(Op op) { return kindFromName(mnemonicSuffix(op)).value_or(Kind::
 bool isLocalLoad(Op op) {
   const OpInfo& oi = info(op);
   return oi.operands == "L" && oi.effect.size() == 2 && oi.effect[0] == '>';
+}
+
+Op typedOp(std::string_view family, Kind k) {
+  auto op = opFromName(std::string(family) + "." + std::string(kindName(k)));
+  VVM_ASSERT(op);
+  return *op;
 }
 
 std::optional<Op> opFromName(std::string_view name) {

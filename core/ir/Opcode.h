@@ -67,5 +67,9 @@ bool isLocalLoad(Op op);
 
 /// Looks an instruction up by mnemonic; internal instructions are not found.
 std::optional<Op> opFromName(std::string_view name);
+/// The instruction of `family` that moves kind `k`, by the table's "family.kind" mnemonics:
+/// typedOp("load", Kind::F64) is load.f64, typedOp("ret", Kind::Ref) is ret.ref. The kind must
+/// be one the family has (an internal error otherwise).
+Op typedOp(std::string_view family, Kind k);
 
 } // namespace vvm::core
