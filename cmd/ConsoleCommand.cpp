@@ -170,6 +170,10 @@ int consoleCommand(const ConsoleOptions& o) {
   config.maxFrames = o.maxStackDepth;
   core::Runtime rt(config);
   vos::registerBasePrimitives(rt);
+  return runConsole(o, rt);
+}
+
+int runConsole(const ConsoleOptions& o, core::Runtime& rt) {
   std::string script;
   if (!o.file.empty()) {
     std::string error;
@@ -186,7 +190,7 @@ int consoleCommand(const ConsoleOptions& o) {
   startTier(tier, rt, o.jit, jit::Options{}.threshold);
   if (tier) setConsoleTier(&*tier);
   int status = 0;
-  runOnLargeStack(config.maxFrames, [&] {
+  runOnLargeStack(rt.config().maxFrames, [&] {
     core::Thread thread(rt);
     console::Values& values = console::installConsole(rt);
     {
@@ -219,11 +223,7 @@ int consoleCommand(const ConsoleOptions& o) {
     console::releaseConsole(rt);
   });
   vos::flushOut();
-  if (tier && tier->busy()) {
-    std::fflush(stdout);
-    std::fflush(stderr);
-    std::_Exit(status); // see runCommand: a compile still running must not meet static destructors
-  }
+  leaveIfCompiling(tier, status);
   return status;
 }
 

@@ -23,5 +23,7 @@ struct ConsoleOptions {
 
 CLI::App* addConsoleCommand(CLI::App& app, ConsoleOptions& options);
 int consoleCommand(const ConsoleOptions& options);
+/// The same in a runtime already made (with the base primitives): `vvm run FILE.vc`.
+int runConsole(const ConsoleOptions& options, core::Runtime& rt);
 
 } // namespace vvm::cmd

@@ -96,6 +96,17 @@ void runOnLargeStack(uint32_t frames, const std::function<void()>& body) {
   pthread_attr_destroy(&attr);
 }
 
+void leaveIfCompiling(const std::optional<jit::Tier>& tier, int status) {
+  if (!tier || !tier->busy()) return;
+  // A compile is still running (loading LLVM takes tens of ms): the program is done and nothing
+  // waits for that code, so leave without joining the compile thread. _Exit skips static
+  // destructors, which must not run under a thread still inside LLVM.
+  vos::flushOut();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(status);
+}
+
 void startTier(std::optional<jit::Tier>& tier, core::Runtime& rt, const std::string& modeName, uint32_t threshold,
                const std::string& dumpDir) {
   jit::Mode mode = jit::modeFromName(modeName).value_or(jit::Mode::On);
@@ -173,7 +184,7 @@ int runCommand(const RunOptions& o) {
     script.maxHeap = o.maxHeap;
     script.maxStackDepth = o.maxStackDepth;
     script.jit = o.jit;
-    return consoleCommand(script);
+    return runConsole(script, rt);
   }
   // What runs on the program's thread: the VMlet's application or the VP assembly's main.
   std::function<int(core::Thread&)> program;
@@ -256,15 +267,9 @@ int runCommand(const RunOptions& o) {
     vos::flushOut();
   });
   if (tier && o.jitStats) tier->printStats(stderr);
-  if (tier && tier->busy()) {
-    // A compile is still running (loading LLVM takes tens of ms): the program is done and
-    // nothing waits for that code, so leave without joining the compile thread. _Exit skips
-    // static destructors, which must not run under a thread still inside LLVM.
-    if (o.gcStats) printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    std::fflush(stdout);
-    std::fflush(stderr);
-    std::_Exit(exitStatus);
-  }
+  if (tier && tier->busy() && o.gcStats)
+    printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  leaveIfCompiling(tier, exitStatus);
   tier.reset();
   if (o.gcStats) printGcStats(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return exitStatus;

@@ -37,6 +37,10 @@ int runCommand(const RunOptions& options);
 void startTier(std::optional<jit::Tier>& tier, core::Runtime& rt, const std::string& mode, uint32_t threshold,
                const std::string& dumpDir = {});
 
+/// Ends the process at once with `status` when the tier is still compiling (see RunCommand.cpp);
+/// returns otherwise.
+void leaveIfCompiling(const std::optional<jit::Tier>& tier, int status);
+
 /// Runs `body` on a new thread (registered with the collector) whose native stack is big
 /// enough for `frames` VP frames of compiled code, which recurses on the native stack.
 void runOnLargeStack(uint32_t frames, const std::function<void()>& body);
